@@ -1,0 +1,3 @@
+from svcgen.app import main
+
+main()

@@ -1,0 +1,128 @@
+"""All of svcgen's terminal output goes through here.
+
+Results go to stdout (tables, diffs, ``--json`` reports); diagnostics
+(errors, warnings, progress) go to stderr so that ``--json`` output stays
+machine-readable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+STATUS_STYLES = {
+    "changed": "yellow",
+    "updated": "green",
+    "unchanged": "dim",
+    "up-to-date": "dim",
+    "skipped": "cyan",
+    "conflicts": "magenta",
+    "behind": "yellow",
+    "refused": "red",
+    "error": "bold red",
+    "created": "green",
+    "ok": "green",
+}
+
+
+def _reset() -> None:
+    """Re-bind the consoles to the current sys.stdout/sys.stderr.
+
+    Typer's CliRunner swaps the streams per invocation; rich caches them.
+    """
+    global out, err
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    _reset()
+    err.print(Text("error: ", style="bold red") + Text(message))
+
+
+def warning(message: str) -> None:
+    _reset()
+    err.print(Text("warning: ", style="yellow") + Text(message))
+
+
+def info(message: str) -> None:
+    _reset()
+    err.print(Text(message))
+
+
+def success(message: str) -> None:
+    _reset()
+    out.print(Text(message, style="green"))
+
+
+def plain(message: str) -> None:
+    _reset()
+    out.print(Text(message))
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def status_text(status: str) -> Text:
+    key = status.split(" ", 1)[0].split("(", 1)[0]
+    return Text(status, style=STATUS_STYLES.get(key, ""))
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], status_col: int = 1) -> None:
+    """Print a table; the cell in ``status_col`` is coloured by its status word."""
+    _reset()
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for row in rows:
+        cells: list[Text | str] = list(row)
+        if 0 <= status_col < len(cells):
+            cells[status_col] = status_text(str(row[status_col]))
+        t.add_row(*cells)
+    out.print(t)
+
+
+def diff(text: str) -> None:
+    """Print a unified diff, coloured when stdout is a terminal."""
+    _reset()
+    for line in text.splitlines():
+        style = ""
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        elif line.startswith("@@"):
+            style = "cyan"
+        out.print(Text(line, style=style))
+
+
+@contextmanager
+def progress(description: str, total: int, enabled: bool = True) -> Iterator[Any]:
+    """A progress bar on stderr; yields a callable ``advance()``.
+
+    Disabled (a no-op) when ``enabled`` is false or stderr is not a terminal.
+    """
+    _reset()
+    if not enabled or not err.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)

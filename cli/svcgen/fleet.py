@@ -1,0 +1,143 @@
+"""The fleet file: which service repositories svcgen works on.
+
+One format serves every fleet-wide command (``patch-config``, ``update``,
+``check``)::
+
+    # fleet.yaml
+    services:
+      - name: orders
+        path: ../orders            # relative to this file
+      - name: payments
+        path: /srv/repos/payments
+        config_files:              # optional per-service override
+          - deploy/config.yaml
+    config_files:                  # default for every service
+      - configs/config-production.yaml
+
+Paths are resolved relative to the fleet file's directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from svcgen.errors import FleetFileError, Location
+
+DEFAULT_CONFIG_FILES = ("configs/config-production.yaml",)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    path: Path
+    config_files: tuple[str, ...]
+
+    def config_paths(self) -> list[Path]:
+        return [self.path / rel for rel in self.config_files]
+
+
+@dataclass(frozen=True)
+class Fleet:
+    path: Path
+    services: tuple[Service, ...]
+    config_files: tuple[str, ...]
+
+
+def _where(path: Path, node: Any) -> Location:
+    mark = getattr(node, "start_mark", None)
+    if mark is None:
+        return Location(path)
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    return {k.value: v for k, v in node.value}
+
+
+def _str_list(path: Path, node: Any, what: str) -> tuple[str, ...]:
+    import yaml
+
+    if not isinstance(node, yaml.SequenceNode) or not all(
+        isinstance(item, yaml.ScalarNode) and item.value for item in node.value
+    ):
+        raise FleetFileError(f"{what} must be a list of paths", where=_where(path, node))
+    return tuple(str(item.value) for item in node.value)
+
+
+def load_fleet(path: Path) -> Fleet:
+    """Parse and validate a fleet file; every problem names its line."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FleetFileError(f"cannot read fleet file: {exc.strerror}", where=path) from exc
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        raise FleetFileError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
+    if not isinstance(root, yaml.MappingNode):
+        raise FleetFileError(
+            "a fleet file must be a mapping with a 'services' list",
+            where=_where(path, root) if root is not None else path,
+            fix="see `svcgen patch-config --help` for the format",
+        )
+    top = _mapping(root)
+    unknown = set(top) - {"services", "config_files"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise FleetFileError(
+            f"unknown key {key!r}",
+            where=_where(path, next(k for k, _ in root.value if k.value == key)),
+            fix="allowed keys: services, config_files",
+        )
+    default_files = (
+        _str_list(path, top["config_files"], "config_files")
+        if "config_files" in top
+        else DEFAULT_CONFIG_FILES
+    )
+    services_node = top.get("services")
+    if not isinstance(services_node, yaml.SequenceNode) or not services_node.value:
+        raise FleetFileError(
+            "'services' must be a non-empty list of {name, path}",
+            where=_where(path, services_node if services_node is not None else root),
+        )
+    base = path.resolve().parent
+    services: list[Service] = []
+    seen: dict[str, Location] = {}
+    for item in services_node.value:
+        where = _where(path, item)
+        if not isinstance(item, yaml.MappingNode):
+            raise FleetFileError("each service must be a mapping with name and path", where=where)
+        fields = _mapping(item)
+        extra = set(fields) - {"name", "path", "config_files"}
+        if extra:
+            raise FleetFileError(
+                f"unknown service key {sorted(extra)[0]!r}",
+                where=where,
+                fix="allowed keys: name, path, config_files",
+            )
+        for key in ("name", "path"):
+            node = fields.get(key)
+            if not isinstance(node, yaml.ScalarNode) or not node.value:
+                raise FleetFileError(f"service is missing {key!r}", where=where)
+        name = str(fields["name"].value)
+        if name in seen:
+            raise FleetFileError(
+                f"duplicate service name {name!r} (first at line {seen[name].line})",
+                where=where,
+            )
+        seen[name] = where
+        files = (
+            _str_list(path, fields["config_files"], "config_files")
+            if "config_files" in fields
+            else default_files
+        )
+        services.append(
+            Service(name=name, path=(base / str(fields["path"].value)), config_files=files)
+        )
+    return Fleet(path=path, services=tuple(services), config_files=default_files)

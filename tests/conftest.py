@@ -1,0 +1,30 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "go-service"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def template_git_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of templates/go-service as its own git repository, tagged v1.0.0."""
+    repo = tmp_path_factory.mktemp("tpl") / "go-service"
+    shutil.copytree(TEMPLATE, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1")
+    git(repo, "tag", "v1.0.0")
+    return repo
