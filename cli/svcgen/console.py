@@ -17,9 +17,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 STATUS_STYLES = {
     "changed": "yellow",
     "updated": "green",
@@ -35,39 +32,34 @@ STATUS_STYLES = {
 }
 
 
-def _reset() -> None:
-    """Re-bind the consoles to the current sys.stdout/sys.stderr.
+def stdout() -> Console:
+    """A console on the current sys.stdout (test runners swap the streams)."""
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
-    Typer's CliRunner swaps the streams per invocation; rich caches them.
-    """
-    global out, err
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
-    err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+def stderr() -> Console:
+    """A console on the current sys.stderr, for diagnostics."""
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def error(message: str) -> None:
-    _reset()
-    err.print(Text("error: ", style="bold red") + Text(message))
+    stderr().print(Text("error: ", style="bold red") + Text(message))
 
 
 def warning(message: str) -> None:
-    _reset()
-    err.print(Text("warning: ", style="yellow") + Text(message))
+    stderr().print(Text("warning: ", style="yellow") + Text(message))
 
 
 def info(message: str) -> None:
-    _reset()
-    err.print(Text(message))
+    stderr().print(Text(message))
 
 
 def success(message: str) -> None:
-    _reset()
-    out.print(Text(message, style="green"))
+    stdout().print(Text(message, style="green"))
 
 
 def plain(message: str) -> None:
-    _reset()
-    out.print(Text(message))
+    stdout().print(Text(message))
 
 
 def print_json(data: Any) -> None:
@@ -81,9 +73,10 @@ def status_text(status: str) -> Text:
     return Text(status, style=STATUS_STYLES.get(key, ""))
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], status_col: int = 1) -> None:
+def table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], status_col: int = 1
+) -> None:
     """Print a table; the cell in ``status_col`` is coloured by its status word."""
-    _reset()
     t = Table(title=title, title_justify="left", show_lines=False)
     for col in columns:
         t.add_column(col, overflow="fold")
@@ -92,12 +85,12 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], sta
         if 0 <= status_col < len(cells):
             cells[status_col] = status_text(str(row[status_col]))
         t.add_row(*cells)
-    out.print(t)
+    stdout().print(t)
 
 
 def diff(text: str) -> None:
     """Print a unified diff, coloured when stdout is a terminal."""
-    _reset()
+    out = stdout()
     for line in text.splitlines():
         style = ""
         if line.startswith(("+++", "---")):
@@ -117,7 +110,7 @@ def progress(description: str, total: int, enabled: bool = True) -> Iterator[Any
 
     Disabled (a no-op) when ``enabled`` is false or stderr is not a terminal.
     """
-    _reset()
+    err = stderr()
     if not enabled or not err.is_terminal:
         yield lambda: None
         return

@@ -75,7 +75,8 @@ class InvalidNameError(UsageError):
     def __init__(self, name: str) -> None:
         super().__init__(
             f"invalid service name {name!r}: must be a DNS-1123 label",
-            fix="use lowercase letters, digits and '-', at most 63 characters, starting with a letter",
+            fix="use lowercase letters, digits and '-', at most 63 characters, "
+            "starting with a letter",
         )
         self.name = name
 

@@ -47,9 +47,7 @@ def test_help_does_not_import_heavy_modules() -> None:
         "{'copier', 'jinja2', 'ruamel', 'yaml', 'plumbum', 'pydantic'})\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert "HEAVY []" in proc.stderr, proc.stderr
 
 

@@ -32,8 +32,8 @@ def test_renders_with_defaults(tmp_path: Path) -> None:
     assert answers["module_path"] == "gitlab.com/ta-microservices/orders"
     assert answers["http_port"] == 8000
     assert answers["ci_provider"] == "both"
-    assert (project / "go.mod").read_text().startswith(
-        "module gitlab.com/ta-microservices/orders\n"
+    assert (
+        (project / "go.mod").read_text().startswith("module gitlab.com/ta-microservices/orders\n")
     )
     assert "created" in out
     # Without --trust the tasks are skipped, and the user is told how to run them.
@@ -42,9 +42,17 @@ def test_renders_with_defaults(tmp_path: Path) -> None:
 
 def test_data_answers_questions(tmp_path: Path) -> None:
     code, _, err = run(
-        "new", "billing", "--dest", str(tmp_path), "--defaults",
-        "--data", "http_port=9090", "--data", "module_path=example.com/acme/billing",
-        "--data", "ci_provider=gitlab",
+        "new",
+        "billing",
+        "--dest",
+        str(tmp_path),
+        "--defaults",
+        "--data",
+        "http_port=9090",
+        "--data",
+        "module_path=example.com/acme/billing",
+        "--data",
+        "ci_provider=gitlab",
     )
     assert code == 0, err
     answers = yaml.safe_load((tmp_path / "billing" / ".copier-answers.yml").read_text())
@@ -62,10 +70,21 @@ def test_default_dest_is_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.parametrize(
     "name",
-    ["Orders", "1orders", "-orders", "orders-", "or_ders", "or.ders", "a" * 64, "../evil", "a/b", ""],
+    [
+        "Orders",
+        "1orders",
+        "-orders",
+        "orders-",
+        "or_ders",
+        "or.ders",
+        "a" * 64,
+        "../evil",
+        "a/b",
+        "",
+    ],
 )
 def test_bad_name_exit_2_nothing_written(tmp_path: Path, name: str) -> None:
-    code, out, err = run("new", "--dest", str(tmp_path), "--defaults", "--", name)
+    code, _out, err = run("new", "--dest", str(tmp_path), "--defaults", "--", name)
     assert code == 2
     assert "DNS-1123" in err
     assert len(err.strip().splitlines()) == 1
@@ -116,7 +135,9 @@ def test_dest_is_a_file_exit_2(tmp_path: Path) -> None:
 
 
 def test_unknown_data_key_exit_2_nothing_written(tmp_path: Path) -> None:
-    code, _, err = run("new", "orders", "--dest", str(tmp_path), "--defaults", "--data", "colour=red")
+    code, _, err = run(
+        "new", "orders", "--dest", str(tmp_path), "--defaults", "--data", "colour=red"
+    )
     assert code == 2
     assert "unknown --data key 'colour'" in err
     assert "http_port" in err  # the fix lists the known keys
@@ -149,8 +170,15 @@ def test_missing_template_exit_2(tmp_path: Path) -> None:
 
 def test_template_from_path_and_git_ref(tmp_path: Path, template_git_repo: Path) -> None:
     code, _, err = run(
-        "new", "tagged", "--dest", str(tmp_path / "out"), "--defaults",
-        "--template", str(template_git_repo), "--vcs-ref", "v1.0.0",
+        "new",
+        "tagged",
+        "--dest",
+        str(tmp_path / "out"),
+        "--defaults",
+        "--template",
+        str(template_git_repo),
+        "--vcs-ref",
+        "v1.0.0",
     )
     assert code == 0, err
     answers = yaml.safe_load((tmp_path / "out" / "tagged" / ".copier-answers.yml").read_text())

@@ -29,13 +29,16 @@ Exit codes: 0 rendered; 2 bad input (bad NAME, non-empty destination, unknown
 
 @boundary
 def command(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Service name (DNS-1123 label).", show_default=False)],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Service name (DNS-1123 label).", show_default=False),
+    ],
     template: Annotated[
         str | None,
         typer.Option(
             "--template",
             metavar="SRC",
-            help="Template: a folder, a .bundle file or a git URL. Default: the bundled go-service.",
+            help="Template: a folder, a .bundle file or a git URL (default: bundled go-service).",
         ),
     ] = None,
     vcs_ref: Annotated[
@@ -47,13 +50,16 @@ def command(
     ] = Path("."),
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", metavar="KEY=VALUE", help="Answer a template question (repeatable)."),
+        typer.Option(
+            "--data", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
+        ),
     ] = None,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Ask nothing: use the default of every question.")
     ] = False,
     trust: Annotated[
-        bool, typer.Option("--trust", help="Run the template's tasks (e.g. git init, go mod download).")
+        bool,
+        typer.Option("--trust", help="Run the template's tasks (e.g. git init, go mod download)."),
     ] = False,
 ) -> None:
     from svcgen.render import RenderOptions, new_service, parse_data
