@@ -87,7 +87,11 @@ def resolve_template(src: str | None) -> str:
     """Turn ``--template`` into a copier source: the bundled template when
     empty; a local path made absolute; anything else (a git URL) as given."""
     if not src:
-        return str(bundled_template())
+        # The bundled template's release history as a git bundle, so that the
+        # service records a version and stays updatable (svcgen.updating.source).
+        from svcgen.updating.source import bundled_source
+
+        return str(bundled_source())
     path = Path(src).expanduser()
     if path.exists():
         return str(path.resolve())
@@ -189,6 +193,10 @@ def new_service(opts: RenderOptions) -> RenderResult:
 
     data: dict[str, Any] = {**opts.data, "service_name": opts.name}
     worker = _run_copy(src, target, data, opts)
+    if not opts.template:
+        from svcgen.updating.source import pin_stable_source
+
+        pin_stable_source(target, BUNDLED_TEMPLATE)  # not this machine's bundle path
     return RenderResult(
         project_dir=target,
         template=src,

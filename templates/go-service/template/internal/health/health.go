@@ -117,7 +117,7 @@ func (c *Checker) Run(ctx context.Context) {
 	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
-		_ = c.refresh(ctx) // the only error is ctx being done, handled below
+		_ = c.refresh(ctx, true) // the only error is ctx being done, handled below
 		select {
 		case <-ctx.Done():
 			return
@@ -131,7 +131,7 @@ func (c *Checker) Run(ctx context.Context) {
 func (c *Checker) Results(ctx context.Context) []Result {
 	if !c.isFresh() {
 		// On error (ctx done) the stale or unknown results are served.
-		_ = c.refresh(ctx)
+		_ = c.refresh(ctx, false)
 	}
 	return c.snapshot()
 }
@@ -168,16 +168,16 @@ func (c *Checker) snapshot() []Result {
 }
 
 // refresh runs every check in parallel with ctx and stores the results. Only
-// one refresh runs at a time; a caller that finds one running waits for it
-// (or for ctx) and then uses its results.
-func (c *Checker) refresh(ctx context.Context) error {
+// one refresh runs at a time. Unless force is set, a caller that waited for a
+// running refresh uses its results instead of running the checks again.
+func (c *Checker) refresh(ctx context.Context, force bool) error {
 	select {
 	case c.running <- struct{}{}:
 	case <-ctx.Done():
 		return fmt.Errorf("health: waiting for a running refresh: %w", ctx.Err())
 	}
 	defer func() { <-c.running }()
-	if c.isFresh() {
+	if !force && c.isFresh() {
 		return nil // another caller refreshed while we waited
 	}
 	c.mu.Lock()

@@ -44,7 +44,7 @@ func Logging(logger *slog.Logger, now func() time.Time, quietPaths ...string) Mi
 				slog.String("path", r.URL.Path),
 				slog.Int("status", status),
 				slog.Int64("bytes", rw.BytesWritten()),
-				slog.Duration("duration", now().Sub(start)),
+				slog.Float64("duration_ms", float64(now().Sub(start).Microseconds())/1000),
 				slog.String("remote_addr", r.RemoteAddr),
 				slog.String("user_agent", r.UserAgent()),
 			)

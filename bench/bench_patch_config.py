@@ -1,0 +1,170 @@
+"""Benchmark: ``svcgen patch-config`` against the naive ruamel.yaml loop.
+
+Both sides run as fresh processes, so the figures include interpreter start-up
+and imports (svcgen's own start-up is counted, as the target requires). Each
+run patches freshly written copies of N 30-line service configs, setting
+``middleware.ratelimit.fail_closed: true``.
+
+    python bench/bench_patch_config.py --json bench-patch.json          # 18, 100, 1000
+    python bench/bench_patch_config.py --quick --json /tmp/quick.json   # smoke test
+
+Prints a markdown table and writes the figures as JSON to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONFIG = """\
+# {name} configuration (production).
+# Values may reference environment variables as ${{NAME}}.
+server:
+  http:
+    addr: 0.0.0.0:8000
+    read_header_timeout: 5s
+    read_timeout: 15s
+    write_timeout: 15s
+    idle_timeout: 60s   # keep-alive
+    shutdown_timeout: 15s
+    max_body_bytes: 1048576
+health:
+  cache_ttl: 5s
+  refresh_interval: 3s
+log:
+  level: info
+  format: json
+middleware:
+  ratelimit:
+    enabled: true
+    rps: 100          # per client
+    burst: 20
+    redis_addr: ${{REDIS_ADDR}}
+  auth:
+    mode: jwt
+    issuer: https://auth.example.com
+    audiences: [orders, payments]
+tracing:
+  enabled: false
+  sample_ratio: 0.1
+"""
+
+NAIVE = """\
+import sys
+from pathlib import Path
+from ruamel.yaml import YAML
+
+for name in sys.argv[1:]:
+    path = Path(name)
+    yaml = YAML()
+    data = yaml.load(path)
+    data["middleware"]["ratelimit"]["fail_closed"] = True
+    with path.open("w") as fh:
+        yaml.dump(data, fh)
+"""
+
+
+def write_fleet(root: Path, n: int) -> list[Path]:
+    if root.exists():
+        shutil.rmtree(root)
+    files = []
+    for i in range(n):
+        path = root / f"svc-{i:04d}" / "configs" / "config-production.yaml"
+        path.parent.mkdir(parents=True)
+        path.write_text(CONFIG.format(name=f"svc-{i:04d}"), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def measure(root: Path, n: int, repeat: int) -> dict[str, float | int]:
+    naive_script = root.parent / "naive.py"
+    naive_script.write_text(NAIVE, encoding="utf-8")
+    pattern = str(root / "*" / "configs" / "*.yaml")
+    svcgen = [sys.executable, "-m", "svcgen", "patch-config"]
+    flip = "--set=middleware.ratelimit.fail_closed=true"
+    runs: dict[str, list[float]] = {"naive": [], "svcgen": [], "svcgen_jobs1": []}
+    for _ in range(repeat):
+        files = write_fleet(root, n)
+        runs["naive"].append(timed([sys.executable, str(naive_script), *map(str, files)]))
+        assert "fail_closed: true" in files[-1].read_text()
+        write_fleet(root, n)
+        runs["svcgen_jobs1"].append(timed([*svcgen, flip, "--jobs", "1", pattern]))
+        assert "    fail_closed: true\n" in files[-1].read_text()
+        write_fleet(root, n)
+        runs["svcgen"].append(timed([*svcgen, flip, pattern]))
+        assert "    fail_closed: true\n" in files[-1].read_text()
+    row: dict[str, float | int] = {"files": n}
+    for key, values in runs.items():
+        row[f"{key}_s"] = round(statistics.median(values), 4)
+    row["naive_ms_per_file"] = round(1000 * float(row["naive_s"]) / n, 3)
+    row["speedup"] = round(float(row["naive_s"]) / float(row["svcgen_s"]), 2)
+    row["speedup_jobs1"] = round(float(row["naive_s"]) / float(row["svcgen_jobs1_s"]), 2)
+    return row
+
+
+def startup() -> float:
+    return min(timed([sys.executable, "-m", "svcgen", "--help"]) for _ in range(3))
+
+
+def markdown(rows: list[dict[str, float | int]]) -> str:
+    lines = [
+        "| files | naive ruamel loop (s) | naive ms/file | svcgen, default --jobs (s) | speed-up | "
+        "svcgen --jobs 1 (s) | speed-up |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['files']} | {r['naive_s']} | {r['naive_ms_per_file']} | {r['svcgen_s']} "
+            f"| {r['speedup']}x | {r['svcgen_jobs1_s']} | {r['speedup_jobs1']}x |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--json",
+        "--out",
+        dest="out",
+        required=True,
+        type=Path,
+        help="write the figures as JSON here",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat (smoke test)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [3, 10] if args.quick else [18, 100, 1000]
+    repeat = 1 if args.quick else args.repeat
+    with tempfile.TemporaryDirectory(prefix="svcgen-bench-") as tmp:
+        rows = [measure(Path(tmp) / "fleet", n, repeat) for n in sizes]
+    figures = {
+        "benchmark": "patch-config vs naive ruamel.yaml load/modify/dump (fresh processes)",
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "repeat": repeat,
+        "svcgen_help_startup_s": round(startup(), 4),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "rows": rows,
+    }
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(markdown(rows))
+    print(f"\nsvcgen --help start-up: {figures['svcgen_help_startup_s']} s; cpus: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""``svcgen check [PATH...]``: is each service at its template's newest version?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from svcgen import console
+from svcgen.commands import boundary
+
+HELP = """Report each service's template version against the newest one.
+
+Reads .copier-answers.yml of each PATH (default: the current directory) and
+of each service of the --fleet file, and compares its version with the
+newest version tag of its template. Nothing is written. Use it as a CI drift
+gate: it fails when a service is behind.
+
+Examples:
+
+  svcgen check
+
+  svcgen check --fleet fleet.yaml --json
+
+Exit codes: 0 every service is up to date; 1 any service is behind; 2 a
+service could not be checked (no answers file, unreadable template) or bad
+input.
+"""
+
+
+@boundary
+def command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[PATH]...", help="Service directories.", show_default=False),
+    ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", metavar="FILE", help="Fleet file (the one patch-config reads)."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    from svcgen.commands.targets import collect_targets
+    from svcgen.updating.check import check_all, exit_code
+
+    results = check_all(collect_targets(paths or [], fleet))
+    code = exit_code(results)
+    if json_out:
+        console.print_json({"exit_code": code, "services": [r.to_json() for r in results]})
+        raise typer.Exit(code)
+    rows = [(r.name, r.label, r.current or "-", r.newest or "-", r.message) for r in results]
+    console.table("svcgen check", ("service", "status", "current", "newest", "details"), rows)
+    if code == 1:
+        console.info("run `svcgen update` on the services that are behind")
+    raise typer.Exit(code)

@@ -1,0 +1,118 @@
+"""``svcgen update [PATH...]``: roll the template's newer version into services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from svcgen import console
+from svcgen.commands import boundary
+
+HELP = """Update services to a newer version of their template, keeping local edits.
+
+Each PATH (default: the current directory) and each service of the --fleet
+file must have been made by `svcgen new` or `svcgen adopt`. Copier's 3-way
+update re-applies the service's own changes on top of the new template
+version; where both changed the same lines the file is left with conflict
+markers (--conflict inline, the default) or a .rej file next to it
+(--conflict rej). A service with uncommitted or untracked changes is refused
+and left untouched; the others go on.
+
+--dry-run updates a scratch clone of each service and prints the diff the
+update would make; the services themselves are not written.
+
+Examples:
+
+  svcgen update
+
+  svcgen update --fleet fleet.yaml --jobs 4
+
+  svcgen update ../orders --to v2.1.0 --dry-run
+
+Exit codes: 0 every service updated or was up to date; 1 any service has
+conflicts; 2 any service was refused (dirty) or errored, or bad input.
+"""
+
+
+@boundary
+def command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[PATH]...", help="Service directories.", show_default=False),
+    ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option("--fleet", metavar="FILE", help="Fleet file (the one patch-config reads)."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="REF", help="Template version to update to. Default: newest."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show each service's diff; write nothing.")
+    ] = False,
+    conflict: Annotated[
+        str,
+        typer.Option(
+            "--conflict",
+            metavar="inline|rej",
+            help="How to keep both sides of a conflict: markers in the file, or a .rej file.",
+        ),
+    ] = "inline",
+    jobs: Annotated[
+        int, typer.Option("--jobs", metavar="N", help="Services updated in parallel.")
+    ] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust", help="Run the template's tasks and migrations (once, in the service)."
+        ),
+    ] = False,
+) -> None:
+    from svcgen.commands.targets import collect_targets
+    from svcgen.errors import UsageError
+    from svcgen.updating.update import UpdateOptions, exit_code, update_all
+
+    if conflict not in ("inline", "rej"):
+        raise UsageError(f"--conflict {conflict}: must be inline or rej")
+    if jobs < 1:
+        raise UsageError(f"--jobs {jobs}: must be at least 1")
+    targets = collect_targets(paths or [], fleet)
+    opts = UpdateOptions(to=to, dry_run=dry_run, conflict=conflict, trust=trust)  # type: ignore[arg-type]
+    with console.progress("updating", total=len(targets), enabled=len(targets) > 1) as advance:
+        results = update_all(targets, opts, jobs=jobs, on_done=lambda _r: advance())
+
+    if json_out:
+        console.print_json(
+            {
+                "dry_run": dry_run,
+                "exit_code": exit_code(results),
+                "services": [r.to_json() for r in results],
+            }
+        )
+        raise typer.Exit(exit_code(results))
+
+    for r in results:
+        if dry_run and r.diff:
+            console.plain(f"# {r.name}: {r.label}")
+            console.diff(r.diff)
+        for line in r.tasks:
+            if line.startswith("skipped: "):
+                console.warning(f"{r.name}: {line} (tasks and migrations run only with --trust)")
+    rows = []
+    for r in results:
+        details = r.message
+        if r.conflicts:
+            details = "\n".join(r.conflicts)
+        rows.append((r.name, r.label, details))
+    title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
+    console.table(title, ("service", "status", "details"), rows)
+    if any(r.status == "conflicts" for r in results) and not dry_run:
+        console.info(
+            "resolve the conflicts (search for '<<<<<<<' or read the .rej files), "
+            "then commit; see docs/update.md"
+        )
+    raise typer.Exit(exit_code(results))

@@ -1,0 +1,570 @@
+"""Patch one file in memory: locate, splice, verify. Never writes."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from svcgen.errors import InputFileError, InternalError, Location, SvcgenError
+from svcgen.patching import edit
+from svcgen.patching.locate import Resolution, Slot, is_null, kind_name, resolve
+from svcgen.patching.ops import Op
+from svcgen.patching.paths import Path, format_path
+from svcgen.patching.yaml12 import Doc, parse, same
+
+Status = Literal["changed", "unchanged", "skipped", "error"]
+BOM = "\ufeff"
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: Status
+    detail: str
+    #: the new bytes of a changed file
+    new: bytes | None = None
+    #: the original bytes, to check nothing changed them before writing
+    old: bytes | None = None
+    diff: str = ""
+    exit_code: int = 0
+    lines: list[int] = field(default_factory=list)
+
+
+class TestFailed(Exception):
+    """A svcgen ``test`` with ``on_fail: skip`` did not hold."""
+
+
+def local_step(res: Resolution) -> int:
+    """The indentation step around the mapping a new key goes into."""
+    node = res.node
+    if node is not None and node.id == "mapping" and not node.flow_style and node.value:
+        col = node.value[0][0].start_mark.column
+        for _, v in node.value:
+            if v.id == "mapping" and not v.flow_style and v.value:
+                step = v.value[0][0].start_mark.column - col
+                if step > 0:
+                    return int(step)
+        if res.slots and res.slots[-1].container.id == "mapping":
+            step = col - res.slots[-1].container.value[0][0].start_mark.column
+            if step > 0:
+                return int(step)
+    if node is not None and is_null(node) and len(res.slots) >= 2:
+        outer, inner = res.slots[-2].container, res.slots[-1].container
+        if outer.id == inner.id == "mapping" and not inner.flow_style:
+            step = inner.value[0][0].start_mark.column - outer.value[0][0].start_mark.column
+            if step > 0:
+                return int(step)
+    return indent_step(res.doc.root)
+
+
+def indent_step(root: Any) -> int:
+    """The indentation step of nested block mappings in this document (default 2)."""
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if node.id != "mapping" or node.flow_style:
+            if node.id == "sequence":
+                todo.extend(node.value)
+            continue
+        col = node.value[0][0].start_mark.column if node.value else 0
+        for _, v in node.value:
+            if v.id == "mapping" and not v.flow_style and v.value:
+                step = v.value[0][0].start_mark.column - col
+                if step > 0:
+                    return int(step)
+            todo.append(v)
+    return 2
+
+
+class Patcher:
+    def __init__(self, path: str, text: str, nl: str, only_existing: bool) -> None:
+        self.path = path
+        self.t = edit.Text(text, path, nl)
+        self.docs = parse(text, path)
+        self.only_existing = only_existing
+        self.expected: list[Any] | None = None
+        self.notes: list[str] = []
+        self.skipped: list[str] = []
+        self.lines: list[int] = []
+
+    # -- plumbing ------------------------------------------------------------
+    def where(self, node: Any) -> Location:
+        return self.t.where(node)
+
+    def commit(self, doc: Doc, splices: list[edit.Splice], mutate: Callable[[Any], Any]) -> None:
+        if self.expected is None:
+            # the data of the original parse becomes the expectation: once the text is
+            # re-parsed below, nothing else refers to it
+            self.expected = [d.data for d in self.docs]
+        data = self.expected[doc.index]
+        new_root = mutate(data)
+        if new_root is not None:
+            self.expected[doc.index] = new_root
+        first = min(s[0] for s in splices)
+        self.lines.append(self.t.text.count("\n", 0, first) + 1)
+        self.t.text = edit.apply(self.t.text, splices)
+        try:
+            self.docs = parse(self.t.text, self.path)
+        except SvcgenError as exc:
+            raise InternalError(
+                f"the patched text does not parse: {exc.problem}", where=self.path
+            ) from exc
+
+    def verify(self) -> None:
+        if self.expected is None:
+            return
+        actual = [d.data for d in self.docs]
+        if len(actual) != len(self.expected) or not same(actual, self.expected):
+            raise InternalError(
+                "the patched file does not parse to the original plus the intended change",
+                where=self.path,
+            )
+
+    @staticmethod
+    def walk(data: Any, keys: list[Any]) -> Any:
+        for k in keys:
+            data = data[k]
+        return data
+
+    def note(self, op: Op, what: str) -> None:
+        self.notes.append(what if what else op.describe())
+
+    # -- document selection ----------------------------------------------------
+    def select(self, path: Path, creating: bool) -> list[int]:
+        """The documents an operation on ``path`` applies to.
+
+        Every document that has the whole path; else, when creating, the only
+        document, or the one document that has the longest part of the path.
+        Anything else is ambiguous, and an error."""
+        if not self.docs:
+            return [-1] if creating else []
+        found = [resolve(d, path) for d in self.docs]
+        full = [r.doc.index for r in found if r.status in ("found", "merged") and not r.rest[1:]]
+        full = [r.doc.index for r in found if r.status == "found"] or [
+            r.doc.index for r in found if r.status == "merged" and len(r.rest) == 1
+        ]
+        if full or not creating:
+            return full
+        if len(self.docs) == 1:
+            return [0]
+        open_ = [r for r in found if r.status == "missing" and r.node is not None]
+        best = max((r.depth for r in open_), default=0)
+        cands = [
+            r.doc.index for r in open_ if r.depth == best and (best > 0 or r.node.id == "mapping")
+        ]
+        top = [r.doc.index for r in open_ if r.depth == best and best > 0]
+        cands = top or cands
+        if len(cands) == 1:
+            return cands
+        starts = ", ".join(str(self.docs[i].root.start_mark.line + 1) for i in cands)
+        raise InputFileError(
+            f"{path} is in none of the {len(self.docs)} documents, and it could be created in "
+            f"more than one (documents starting at lines {starts}); svcgen will not guess",
+            where=self.path,
+            fix="use --only-existing, or split the file, or add the key by hand to one document",
+        )
+
+    def _blocked(self, res: Resolution) -> InputFileError:
+        return InputFileError(
+            f"{res.problem}", where=self.where(res.problem_node), fix=f"check the path {res.path}"
+        )
+
+    def _check_shared(self, res: Resolution, op: Op, through: list[Slot]) -> None:
+        doc = res.doc
+        for slot in through:
+            shared = slot.alias or id(slot.node) in doc.shared
+            if shared and op.shared != "edit":
+                anchor = slot.node.start_mark.line + 1
+                node = slot.key_node if slot.key_node is not None else slot.node
+                what = "an alias" if slot.alias else "an anchor that aliases also use"
+                raise InputFileError(
+                    f"{res.path}: {format_path(res.path.segments[: through.index(slot) + 1])} "
+                    f"is {what} (anchor at line {anchor}); changing it would change every "
+                    "node that uses the anchor",
+                    where=self.where(node),
+                    fix="edit it by hand, or use a patch file with `shared: edit` to change the "
+                    "anchor on purpose",
+                )
+
+    # -- operations ------------------------------------------------------------
+    def run(self, ops: list[Op]) -> None:
+        for op in ops:
+            {
+                "set": self.op_set,
+                "unset": self.op_unset,
+                "merge": self.op_merge,
+                "test": self.op_test,
+                "add": self.op_add,
+                "remove": self.op_remove,
+                "replace": self.op_replace,
+                "move": self.op_move,
+                "copy": self.op_copy,
+            }[op.kind](op)
+        self.verify()
+
+    def op_set(self, op: Op) -> None:
+        docs = self.select(op.path, creating=not self.only_existing)
+        if not docs:
+            self.skipped.append(f"{op.path} not found")
+        for i in docs:
+            self.set_in(i, op.path, op.value, op)
+
+    def op_unset(self, op: Op) -> None:
+        for i in self.select(op.path, creating=False):
+            self.unset_in(i, op.path, op)
+
+    def op_merge(self, op: Op) -> None:
+        docs = self.select(op.path, creating=not self.only_existing)
+        if not docs:
+            self.skipped.append(f"{op.path} not found")
+        for i in docs:
+            self.merge_in(i, op.path, op.value, op)
+
+    def values_at(self, path: Path) -> list[Any]:
+        out = []
+        for doc in self.docs:
+            res = resolve(doc, path)
+            if res.status == "found":
+                out.append(doc.values[id(res.node)])
+            elif res.status == "merged" and len(res.rest) == 1 and res.merged is not None:
+                out.append(doc.values[id(res.merged.node)])
+        return out
+
+    def op_test(self, op: Op) -> None:
+        from svcgen.patching.emit import flow
+
+        found = self.values_at(op.path)
+        if found and all(same(v, op.value) for v in found):
+            return
+        actual = "missing" if not found else flow(found[0]) if len(found) == 1 else "different"
+        message = f"test failed: {op.path} is {actual}, expected {flow(op.value)} ({op.origin})"
+        if op.on_fail == "skip":
+            raise TestFailed(message)
+        raise InputFileError(message, where=self.path)
+
+    # -- primitives --------------------------------------------------------------
+    def set_in(self, i: int, path: Path, value: Any, op: Op, create: bool = True) -> None:
+        if i < 0:
+            self.set_empty(path, value, op)
+            return
+        doc = self.docs[i]
+        res = resolve(doc, path)
+        if res.status == "blocked":
+            raise self._blocked(res)
+        if res.status == "found":
+            self._replace(doc, res, value, op)
+            return
+        if res.status == "merged":
+            assert res.merged is not None
+            self._check_override(res, op)
+            if same(doc.values[id(res.merged.node)], value):
+                return
+        elif self.only_existing or not create:
+            self.skipped.append(f"{path} not found")
+            return
+        self._create(doc, res, value, op)
+
+    def _replace(self, doc: Doc, res: Resolution, value: Any, op: Op) -> None:
+        if not res.slots:
+            raise self.t.unsupported(doc.root, "a whole document")
+        slot = res.slots[-1]
+        self._check_shared(res, op, res.slots[:-1])
+        if same(doc.values[id(res.node)], value):
+            return
+        if id(res.node) in doc.shared and not slot.alias:
+            self._check_shared(res, op, res.slots)
+            if res.node.id == "scalar":
+                raise InputFileError(
+                    f"{res.path} is an anchored value that aliases use",
+                    where=self.where(res.node),
+                    fix="edit it by hand",
+                )
+        keys = [s.dkey for s in res.slots]
+        splices = edit.set_slot(self.t, doc, slot, res.node, value, local_step(res))
+        self.commit(doc, splices, lambda d: _put(self.walk(d, keys[:-1]), keys[-1], value))
+        self.note(op, f"set {res.path}")
+
+    def _check_override(self, res: Resolution, op: Op) -> None:
+        assert res.merged is not None
+        if op.shared != "override":
+            raise InputFileError(
+                f"{res.path} comes from a `<<` merge key (anchor at line "
+                f"{res.merged.container.start_mark.line + 1}); changing the anchor would "
+                "change every mapping that merges it",
+                where=self.where(res.node),
+                fix="use a patch file with `shared: override` to add a local key that "
+                "overrides it here",
+            )
+        if len(res.rest) > 1:
+            raise InputFileError(
+                f"{res.path}: cannot override below {res.prefix(res.depth + 1)}, which comes "
+                "from a `<<` merge key",
+                where=self.where(res.node),
+                fix=f"override {res.prefix(res.depth + 1)} as a whole",
+            )
+
+    def _create(self, doc: Doc, res: Resolution, value: Any, op: Op) -> None:
+        """Create a missing key (and its missing parents) or a local override."""
+        self._check_shared(res, op, res.slots)
+        parent, path = res.node, res.path
+        keys = [s.dkey for s in res.slots]
+        nested = value
+        for seg in reversed(res.rest[1:]):
+            if isinstance(seg, int):
+                raise InputFileError(
+                    f"{path}: cannot create a list for [{seg}]",
+                    where=self.where(parent),
+                    fix="create the list first, e.g. --set 'a.list=[x]'",
+                )
+            nested = {seg: nested}
+        key = res.rest[0]
+        step = local_step(res)
+        if parent.id == "sequence":
+            raise InputFileError(
+                f"{path}: index {key} is out of range "
+                f"({res.prefix()} has {len(parent.value)} items)",
+                where=self.where(parent),
+                fix="use an index that exists",
+            )
+        if isinstance(key, int):
+            raise (
+                self._blocked(res)
+                if res.status == "blocked"
+                else InputFileError(
+                    f"{path}: [{key}] needs a list, found {kind_name(parent)} at {res.prefix()}",
+                    where=self.where(parent),
+                )
+            )
+        if parent.id == "mapping":
+            splices = edit.insert_key(self.t, doc, parent, key, nested, step)
+            self.commit(doc, splices, lambda d: _put(self.walk(d, keys), key, nested))
+        elif is_null(parent) and res.slots:
+            whole = {key: nested}
+            splices = edit.set_slot(self.t, doc, res.slots[-1], parent, whole, step)
+            self.commit(doc, splices, lambda d: _put(self.walk(d, keys[:-1]), keys[-1], whole))
+        elif is_null(parent):
+            raise self.t.unsupported(parent, "an empty document among others")
+        else:
+            raise InputFileError(
+                f"{path} needs a mapping at {res.prefix()}, found {kind_name(parent)}",
+                where=self.where(parent),
+            )
+        self.note(op, f"set {path}")
+
+    def set_empty(self, path: Path, value: Any, op: Op) -> None:
+        """Create the first document of a file that has none (empty or only comments)."""
+        from svcgen.patching.emit import block_entry
+
+        nested = value
+        for seg in reversed(path.segments[1:]):
+            nested = {seg: nested}
+        key = path.segments[0]
+        if isinstance(key, int):
+            raise InputFileError(f"{path}: the file is empty; cannot index a list", where=self.path)
+        lines = block_entry(key, nested, "", 2)
+        splices = [self.t.lines_at(len(self.t.text), lines)]
+        if self.expected is None:
+            self.expected = []
+        self.expected.append({key: copy.deepcopy(nested)})
+        self.t.text = edit.apply(self.t.text, splices)
+        self.lines.append(self.t.text.count("\n") + 1 - len(lines))
+        self.docs = parse(self.t.text, self.path)
+        self.note(op, f"set {path}")
+
+    def unset_in(self, i: int, path: Path, op: Op, must_exist: bool = False) -> None:
+        doc = self.docs[i]
+        res = resolve(doc, path)
+        if res.status == "merged":
+            raise InputFileError(
+                f"{path} comes from a `<<` merge key; it cannot be removed here",
+                where=self.where(res.node),
+                fix="remove it from the anchored mapping by hand",
+            )
+        if res.status != "found":
+            if must_exist:
+                raise InputFileError(f"{op.describe()}: {path} does not exist", where=self.path)
+            return
+        if not res.slots:
+            raise self.t.unsupported(doc.root, "a whole document")
+        slot = res.slots[-1]
+        self._check_shared(res, op, res.slots[:-1])
+        if id(res.node) in doc.shared and not slot.alias:
+            raise InputFileError(
+                f"{path} is an anchor that aliases use; removing it would break them",
+                where=self.where(res.node),
+                fix="edit it by hand",
+            )
+        keys = [s.dkey for s in res.slots]
+        container = slot.container
+        if len(container.value) >= 2:
+            splices = edit.delete_entry(self.t, doc, container, slot.index)
+        else:
+            empty: Any = {} if container.id == "mapping" else []
+            cslot = res.slots[-2] if len(res.slots) >= 2 else None
+            splices = edit.set_slot(self.t, doc, cslot, container, empty, indent_step(doc.root))
+
+        def mutate(d: Any) -> None:
+            del self.walk(d, keys[:-1])[keys[-1]]
+
+        self.commit(doc, splices, mutate)
+        self.note(op, f"unset {path}")
+
+    def merge_in(self, i: int, path: Path, value: dict[Any, Any], op: Op) -> None:
+        if i < 0:
+            self.set_empty(path, _drop_nulls(value), op)
+            return
+        res = resolve(self.docs[i], path)
+        if res.status != "found" or res.node.id != "mapping":
+            if res.status == "found" and self.only_existing:
+                pass
+            self.set_in(i, path, _drop_nulls(value), op)
+            return
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InputFileError(f"merge keys must be strings, found {k!r}", where=op.origin)
+            sub = path.child(k)
+            if v is None:
+                self.unset_in(i, sub, op)
+                continue
+            child = resolve(self.docs[i], sub)
+            if isinstance(v, dict) and v and child.status == "found" and child.node.id == "mapping":
+                self.merge_in(i, sub, v, op)
+            else:
+                self.set_in(i, sub, v, op)
+
+    # -- RFC 6902 ------------------------------------------------------------------
+    def op_add(self, op: Op) -> None:
+        for i in self.select(op.path, creating=True):
+            self.add_in(i, op.path, op.value, op)
+
+    def add_in(self, i: int, path: Path, value: Any, op: Op) -> None:
+        if i < 0:
+            raise InputFileError(f"{op.describe()}: the file has no document", where=self.path)
+        doc = self.docs[i]
+        parent = resolve(doc, path.parent())
+        if parent.status != "found":
+            raise InputFileError(
+                f"{op.describe()}: the parent {path.parent()} does not exist ({op.origin})",
+                where=self.path,
+            )
+        node = parent.node
+        if node.id == "sequence":
+            last = path.segments[-1]
+            index = len(node.value) if last == "-" else _int(last)
+            if index is None or index > len(node.value):
+                raise InputFileError(
+                    f"{op.describe()}: bad list index {last!r} ({op.origin})",
+                    where=self.where(node),
+                )
+            self._check_shared(parent, op, parent.slots)
+            keys = [s.dkey for s in parent.slots]
+            splices = edit.insert_item(self.t, doc, node, index, value, indent_step(doc.root))
+            self.commit(
+                doc, splices, lambda d: self.walk(d, keys).insert(index, copy.deepcopy(value))
+            )
+            self.note(op, f"add {path}")
+            return
+        self.set_in(i, path, value, op)
+
+    def op_remove(self, op: Op) -> None:
+        docs = self.select(op.path, creating=False)
+        if not docs:
+            raise InputFileError(
+                f"{op.describe()}: {op.path} does not exist ({op.origin})", where=self.path
+            )
+        for i in docs:
+            self.unset_in(i, op.path, op, must_exist=True)
+
+    def op_replace(self, op: Op) -> None:
+        docs = self.select(op.path, creating=False)
+        if not docs:
+            raise InputFileError(
+                f"{op.describe()}: {op.path} does not exist ({op.origin})", where=self.path
+            )
+        for i in docs:
+            self.set_in(i, op.path, op.value, op, create=False)
+
+    def _source(self, op: Op) -> Any:
+        assert op.source is not None
+        found = self.values_at(op.source)
+        if len(found) != 1:
+            raise InputFileError(
+                f"{op.describe()}: {op.source} must exist in exactly one document ({op.origin})",
+                where=self.path,
+            )
+        return copy.deepcopy(found[0])
+
+    def op_move(self, op: Op) -> None:
+        assert op.source is not None
+        if op.path.segments[: len(op.source.segments)] == op.source.segments:
+            raise InputFileError(
+                f"{op.describe()}: cannot move a value into itself", where=op.origin
+            )
+        value = self._source(op)
+        self.op_remove(Op("remove", op.source, origin=op.origin, rfc6902=True))
+        self.op_add(Op("add", op.path, value, origin=op.origin, rfc6902=True, shared=op.shared))
+
+    def op_copy(self, op: Op) -> None:
+        value = self._source(op)
+        self.op_add(Op("add", op.path, value, origin=op.origin, rfc6902=True, shared=op.shared))
+
+
+def _put(container: Any, key: Any, value: Any) -> None:
+    container[key] = copy.deepcopy(value)
+
+
+def _int(seg: Any) -> int | None:
+    if isinstance(seg, int):
+        return seg
+    return int(seg) if isinstance(seg, str) and seg.isdigit() else None
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def decode(raw: bytes, path: str) -> tuple[str, bool, str]:
+    """Text without BOM, whether there was a BOM, and the line break to use."""
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    try:
+        text = raw[3 if bom else 0 :].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputFileError(
+            "not UTF-8 text", where=Location(path, line), fix="svcgen patches UTF-8 YAML files"
+        ) from exc
+    nl = "\r\n" if "\r\n" in text else "\n"
+    return text, bom, nl
+
+
+def patch_text(raw: bytes, path: str, ops: list[Op], only_existing: bool) -> FileResult:
+    """Plan the patch of one file's bytes. Raises SvcgenError for bad input."""
+    text, bom, nl = decode(raw, path)
+    patcher = Patcher(path, text, nl, only_existing)
+    try:
+        patcher.run(ops)
+    except TestFailed as exc:
+        return FileResult(path, "skipped", str(exc), old=raw)
+    new_text = patcher.t.text
+    if new_text == text:
+        if patcher.skipped:
+            return FileResult(
+                path, "skipped", "; ".join(patcher.skipped) + " (--only-existing)", old=raw
+            )
+        return FileResult(path, "unchanged", "already up to date", old=raw)
+    detail = _summary(patcher.notes, patcher.lines)
+    if patcher.skipped:
+        detail += "; skipped: " + "; ".join(patcher.skipped)
+    new = ((BOM if bom else "") + new_text).encode("utf-8")
+    return FileResult(path, "changed", detail, new=new, old=raw, lines=patcher.lines)
+
+
+def _summary(notes: list[str], lines: list[int]) -> str:
+    parts = [f"{n} (line {ln})" for n, ln in zip(notes, lines, strict=False)][:3]
+    if len(notes) > 3:
+        parts.append(f"+{len(notes) - 3} more")
+    return "; ".join(parts)

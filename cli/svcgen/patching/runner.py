@@ -1,0 +1,189 @@
+"""Fleet-wide run: expand targets, plan every file (optionally in processes),
+then write all changed files, or none."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import stat
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from svcgen.errors import EXIT_OK, EXIT_PROBLEMS, InputFileError, SvcgenError, UsageError
+from svcgen.patching.engine import FileResult, patch_text
+from svcgen.patching.ops import Op
+
+_GLOB = set("*?[")
+
+
+@dataclass(frozen=True)
+class Options:
+    only_existing: bool = False
+    check: bool = False
+    dry_run: bool = False
+    want_diff: bool = False
+    jobs: int = 1
+
+
+@dataclass
+class Report:
+    results: list[FileResult]
+    exit_code: int
+    written: bool
+
+
+def expand_targets(targets: Sequence[str], fleet: Path | None) -> list[str]:
+    """Files to patch, in order, without duplicates. Missing inputs are errors."""
+    files: list[str] = []
+    for target in targets:
+        if set(target) & _GLOB:
+            matches = sorted(p for p in glob.glob(target, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise UsageError(f"the pattern {target!r} matches no file")
+            files.extend(matches)
+        elif os.path.isdir(target):
+            matches = sorted(glob.glob(os.path.join(glob.escape(target), "configs", "*.yaml")))
+            if not matches:
+                raise UsageError(f"{target} is a directory without configs/*.yaml")
+            files.extend(matches)
+        elif os.path.isfile(target):
+            files.append(target)
+        else:
+            raise UsageError(f"{target}: no such file or directory")
+    if fleet is not None:
+        from svcgen.fleet import load_fleet
+
+        for service in load_fleet(fleet).services:
+            for config in service.config_paths():
+                if not config.is_file():
+                    raise InputFileError(
+                        f"service {service.name!r}: config file {config} does not exist",
+                        where=fleet,
+                        fix="fix the service's path or config_files",
+                    )
+                files.append(str(config))
+    seen: set[str] = set()
+    unique = []
+    for f in files:
+        real = os.path.realpath(f)
+        if real not in seen:
+            seen.add(real)
+            unique.append(f)
+    return unique
+
+
+def plan_one(path: str, ops: list[Op], only_existing: bool, want_diff: bool) -> FileResult:
+    try:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputFileError(f"cannot read: {exc.strerror}", where=path) from exc
+        result = patch_text(raw, path, ops, only_existing)
+    except SvcgenError as exc:
+        return FileResult(path, "error", exc.message, exit_code=exc.exit_code)
+    except Exception as exc:  # a bug: report it, write nothing
+        return FileResult(
+            path, "error", f"internal error: {type(exc).__name__}: {exc}", exit_code=3
+        )
+    if want_diff and result.new is not None and result.old is not None:
+        result.diff = unified_diff(path, result.old, result.new)
+    return result
+
+
+def _plan_chunk(
+    paths: list[str], ops: list[Op], only_existing: bool, want_diff: bool
+) -> list[FileResult]:
+    return [plan_one(p, ops, only_existing, want_diff) for p in paths]
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    import difflib
+
+    a = old.decode("utf-8", "replace").splitlines(keepends=True)
+    b = new.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(a, b, "a/" + path.lstrip("/"), "b/" + path.lstrip("/"))
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+def plan(files: list[str], ops: list[Op], opts: Options) -> list[FileResult]:
+    if opts.jobs > 0:
+        jobs = min(opts.jobs, len(files))
+    else:  # auto: processes pay off from about a hundred files
+        jobs = min(os.cpu_count() or 1, max(1, len(files) // 64))
+    if jobs <= 1:
+        return [plan_one(f, ops, opts.only_existing, opts.want_diff) for f in files]
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(files) // (jobs * 4))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    results: list[FileResult] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for part in pool.map(
+            _plan_chunk,
+            chunks,
+            [ops] * len(chunks),
+            [opts.only_existing] * len(chunks),
+            [opts.want_diff] * len(chunks),
+        ):
+            results.extend(part)
+    return results
+
+
+def run(files: list[str], ops: list[Op], opts: Options) -> Report:
+    results = plan(files, ops, opts)
+    worst = max((r.exit_code for r in results if r.status == "error"), default=0)
+    if worst:
+        return Report(results, worst, written=False)
+    changed = [r for r in results if r.status == "changed"]
+    if opts.check:
+        return Report(results, EXIT_PROBLEMS if changed else EXIT_OK, written=False)
+    if opts.dry_run or not changed:
+        return Report(results, EXIT_OK, written=False)
+    write_all(changed)
+    return Report(results, EXIT_OK, written=True)
+
+
+def write_all(changed: list[FileResult]) -> None:
+    """Stage every new file next to its original, then replace them all.
+
+    Refuses (and writes nothing) when a file changed on disk since it was read."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for r in changed:
+            assert r.new is not None
+            target = os.path.realpath(r.path)
+            try:
+                current = Path(target).read_bytes()
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except OSError as exc:
+                raise InputFileError(f"cannot read: {exc.strerror}", where=r.path) from exc
+            if current != r.old:
+                raise InputFileError(
+                    "the file changed while svcgen was working on it; nothing was written",
+                    where=r.path,
+                    fix="run the command again",
+                )
+            directory, name = os.path.split(target)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".svcgen-tmp", dir=directory)
+            staged.append((tmp, target))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(r.new)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputFileError(
+                f"cannot write {exc.filename or ''}: {exc.strerror}; nothing was written"
+            ) from exc
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)

@@ -1,0 +1,78 @@
+"""Fleet runs: all-or-nothing across 18 service repositories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from .conftest import report
+
+FLIP = "--set=middleware.ratelimit.fail_closed=true"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flip_fail_closed_across_18_services(
+    cli: Callable[..., Result], fleet: Callable[[int], tuple[Path, list[Path]]], jobs: str
+) -> None:
+    fleet_file, configs = fleet(18)
+    os.chmod(configs[3], 0o600)
+    before = {c: c.read_bytes() for c in configs}
+    result = cli(FLIP, "--fleet", str(fleet_file), "--jobs", jobs, "--json")
+    assert result.exit_code == 0, result.output
+    assert [f["status"] for f in report(result)["files"]] == ["changed"] * 18
+    for c in configs:
+        new = c.read_bytes()
+        assert new == before[c].replace(
+            b"    rps: 100          # per client\n",
+            b"    rps: 100          # per client\n    fail_closed: true\n",
+        )
+    assert os.stat(configs[3]).st_mode & 0o777 == 0o600
+    assert not list(configs[0].parent.glob(".*svcgen-tmp"))
+    again = cli(FLIP, "--fleet", str(fleet_file), "--jobs", jobs, "--check")
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "service:\n  name: x\n  name: y\n",  # duplicate key
+        "service:\n\tname: x\n",  # tab indentation
+        "middleware:\n  ratelimit: on\n",  # a scalar where a mapping is needed
+        "middleware: [unclosed\n",  # unparseable
+    ],
+)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_one_bad_file_leaves_all_18_untouched(
+    cli: Callable[..., Result],
+    fleet: Callable[[int], tuple[Path, list[Path]]],
+    bad: str,
+    jobs: str,
+) -> None:
+    fleet_file, configs = fleet(18)
+    configs[11].write_text(bad, encoding="utf-8")
+    before = {c: (c.read_bytes(), c.stat().st_mtime_ns) for c in configs}
+    result = cli(FLIP, "--fleet", str(fleet_file), "--jobs", jobs, "--json")
+    assert result.exit_code == 2, result.output
+    statuses = [f["status"] for f in report(result)["files"]]
+    assert statuses[11] == "error"
+    assert statuses.count("changed") == 17
+    assert report(result)["written"] is False
+    detail = report(result)["files"][11]["detail"]
+    assert str(configs[11]) + ":" in detail  # file:line:col
+    for c in configs:
+        assert (c.read_bytes(), c.stat().st_mtime_ns) == before[c]
+
+
+def test_missing_config_in_fleet_is_an_error(
+    cli: Callable[..., Result], fleet: Callable[[int], tuple[Path, list[Path]]]
+) -> None:
+    fleet_file, configs = fleet(18)
+    configs[5].unlink()
+    result = cli(FLIP, "--fleet", str(fleet_file))
+    assert result.exit_code == 2
+    assert "svc-05" in result.stderr
+    assert all(b"fail_closed" not in c.read_bytes() for c in configs if c.exists())

@@ -1,0 +1,188 @@
+"""The generated CI pipelines: schema-valid, actionlint-clean, and carrying every quality gate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ops_helpers import ALL_FEATURES, find_tool, run_tool
+
+Render = Callable[..., Path]
+
+GITLAB = ".gitlab-ci.yml"
+GITHUB = ".github/workflows/ci.yml"
+FILES = {"gitlab": {GITLAB}, "github": {GITHUB}, "both": {GITLAB, GITHUB}}
+
+
+def _ci_files(project: Path) -> set[str]:
+    found = {GITLAB} if (project / GITLAB).exists() else set()
+    workflows = project / ".github" / "workflows"
+    if workflows.is_dir():
+        found |= {str(p.relative_to(project)) for p in workflows.iterdir()}
+    return found
+
+
+@pytest.mark.parametrize("provider", sorted(FILES))
+def test_ci_provider_selects_files(ops_render: Render, provider: str) -> None:
+    project = ops_render(ci_provider=provider, features=ALL_FEATURES)
+    assert _ci_files(project) == FILES[provider]
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "both"])
+def test_gitlab_ci_matches_gitlab_schema(ops_render: Render, provider: str) -> None:
+    tool = find_tool("check-jsonschema")
+    project = ops_render(ci_provider=provider, features=ALL_FEATURES)
+    res = run_tool([tool, "--builtin-schema", "vendor.gitlab-ci", str(project / GITLAB)])
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("provider", ["github", "both"])
+def test_github_workflow_matches_schema_and_actionlint(ops_render: Render, provider: str) -> None:
+    project = ops_render(ci_provider=provider, features=ALL_FEATURES)
+    tool = find_tool("check-jsonschema")
+    res = run_tool([tool, "--builtin-schema", "vendor.github-workflows", str(project / GITHUB)])
+    assert res.returncode == 0, res.stdout + res.stderr
+    actionlint = find_tool("actionlint")
+    res = run_tool([actionlint, "-no-color", GITHUB], cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_validators_reject_broken_pipelines(tmp_path: Path) -> None:
+    """Guard against checks that cannot fail: each validator rejects a broken file."""
+    bad_gitlab = tmp_path / ".gitlab-ci.yml"
+    bad_gitlab.write_text("test:\n  stage: test\n  scriptt: [go test ./...]\n")
+    res = run_tool(
+        [find_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(bad_gitlab)]
+    )
+    assert res.returncode != 0 and "scriptt" in res.stdout + res.stderr
+
+    workflow = tmp_path / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ matrix.nope }}\n"
+    )
+    res = run_tool(
+        [
+            find_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ]
+    )
+    assert res.returncode == 0, "schema-valid on purpose: only actionlint sees the bad expression"
+    res = run_tool(
+        [find_tool("actionlint"), "-no-color", str(workflow.relative_to(tmp_path))], cwd=tmp_path
+    )
+    assert res.returncode != 0 and "matrix" in res.stdout
+
+
+# --- the quality gates -------------------------------------------------------------------------
+
+
+def _gitlab_jobs(project: Path) -> dict[str, dict[str, Any]]:
+    doc = yaml.safe_load((project / GITLAB).read_text())
+    reserved = {
+        "stages",
+        "variables",
+        "default",
+        "workflow",
+        "include",
+        "image",
+        "services",
+        "cache",
+    }
+    return {
+        k: v
+        for k, v in doc.items()
+        if isinstance(v, dict) and k not in reserved and not k.startswith(".")
+    }
+
+
+def _github_jobs(project: Path) -> dict[str, dict[str, Any]]:
+    doc = yaml.safe_load((project / GITHUB).read_text())
+    jobs = doc["jobs"]
+    assert isinstance(jobs, dict)
+    return jobs
+
+
+def _text(node: Any) -> str:
+    return yaml.safe_dump(node, sort_keys=False, width=10_000)
+
+
+def _coverage_threshold(text: str) -> float:
+    """The coverage gate's threshold, however the pipeline spells it."""
+    for pattern in (
+        r"COVERAGE_(?:MIN|THRESHOLD)\W+(\d+(?:\.\d+)?)",
+        r"(?:coverage|total)[^\n]*?(?:<|-lt)\s*(\d+(?:\.\d+)?)",
+        r"(?:min|threshold)[-_ ]?(?:coverage)?[=: ]+(\d+(?:\.\d+)?)",
+    ):
+        m = re.search(pattern, text, flags=re.I)
+        if m:
+            return float(m.group(1))
+    raise AssertionError("no coverage threshold found in the pipeline")
+
+
+def _assert_gates(jobs: dict[str, dict[str, Any]], redis_services: list[str]) -> None:
+    everything = "\n".join(_text(j) for j in jobs.values())
+    assert "golangci-lint" in everything, "lint job"
+    race = [j for j in jobs.values() if re.search(r"go test[^\n]*-race", _text(j))]
+    assert race, "a job runs go test -race"
+    assert any("-coverprofile" in _text(j) for j in race), "the race job measures coverage"
+    assert _coverage_threshold(everything) >= 80, "coverage gate at 80% or more"
+    assert redis_services, "integration tests get a Redis service container"
+    assert all(re.match(r"(docker\.io/)?(library/)?redis(:|$)", s) for s in redis_services), (
+        redis_services
+    )
+    assert "govulncheck" in everything
+    assert re.search(r"gitleaks|trufflehog|secret[_-]detection", everything, flags=re.I), (
+        "secret detection"
+    )
+    bench = [j for j in jobs.values() if "benchstat" in _text(j)]
+    assert bench, "a benchmark-regression job uses benchstat"
+    bench_text = "\n".join(_text(j) for j in bench)
+    assert re.search(r"(?<![\d.])10(\.0)?\b", bench_text), "fails at a slowdown over 10%"
+    assert "-bench" in bench_text
+
+
+def test_gitlab_pipeline_has_the_gates(ops_render: Render) -> None:
+    project = ops_render(ci_provider="gitlab", features=ALL_FEATURES)
+    jobs = _gitlab_jobs(project)
+    doc = yaml.safe_load((project / GITLAB).read_text())
+    services: list[str] = []
+    for job in [*jobs.values(), doc]:
+        for s in job.get("services", []) or []:
+            services.append(s if isinstance(s, str) else s["name"])
+    redis = [s for s in services if "redis" in s]
+    _assert_gates(jobs, redis)
+    bench = next(j for j in jobs.values() if "benchstat" in _text(j))
+    assert "CI_MERGE_REQUEST_TARGET_BRANCH_NAME" in _text(bench) or "CI_DEFAULT_BRANCH" in _text(
+        bench
+    ), "benchmarks compare against the target branch"
+
+
+def test_github_workflow_has_the_gates(ops_render: Render) -> None:
+    project = ops_render(ci_provider="github", features=ALL_FEATURES)
+    jobs = _github_jobs(project)
+    redis = [
+        str(s["image"])
+        for j in jobs.values()
+        for s in (j.get("services") or {}).values()
+        if "redis" in str(s.get("image", ""))
+    ]
+    _assert_gates(jobs, redis)
+    bench = next(j for j in jobs.values() if "benchstat" in _text(j))
+    assert "base_ref" in _text(bench) or "base.ref" in _text(bench), (
+        "benchmarks compare against the target branch"
+    )
+
+
+def test_gosec_runs_through_golangci_lint(ops_render: Render) -> None:
+    project = ops_render(features=ALL_FEATURES)
+    config = yaml.safe_load((project / ".golangci.yml").read_text())
+    assert config["version"] == "2"
+    assert "gosec" in config["linters"]["enable"]

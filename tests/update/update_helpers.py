@@ -1,0 +1,165 @@
+"""Helpers for the svcgen update/adopt/check tests: real git repositories.
+
+The template under test is a copy of templates/go-service in its own git
+repository. Its Makefile gets a small block of test lines (v1); later
+versions change them. The tests rely on nothing else in the template's
+content, which keeps them independent of the Go code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from svcgen.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "templates" / "go-service"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MAKEFILE = "template/Makefile.jinja"
+
+# v1's test block. Line A is what v2 changes; line C is what a service edits
+# locally and what v3 changes too (a conflict). Four unchanged lines between
+# them keep the two edits independent.
+BLOCK = """
+# --- svcgen update test block ---
+UPDATE_TEST_A := 1
+# filler 1
+# filler 2
+# filler 3
+# filler 4
+UPDATE_TEST_C := 1
+# --- end of block ---
+"""
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "svcgen tests",
+    "GIT_AUTHOR_EMAIL": "tests@svcgen.invalid",
+    "GIT_COMMITTER_NAME": "svcgen tests",
+    "GIT_COMMITTER_EMAIL": "tests@svcgen.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def commit_all(path: Path, message: str = "commit") -> None:
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--no-verify", "-m", message)
+
+
+# What a trimmed copy of the template keeps (see make_template_repo).
+SMALL_TEMPLATE = ("Makefile.jinja", "go.mod.jinja", "{{_copier_conf.answers_file}}.jinja")
+
+
+def make_template_repo(dest: Path, small: bool = False) -> Path:
+    """templates/go-service + the test block, as a git repository tagged v1.0.0.
+
+    ``small`` keeps only copier.yml, the Makefile, go.mod and the answers
+    file: what the fleet-size tests need, at a fraction of the render time.
+    """
+    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if small:
+        for entry in (dest / "template").iterdir():
+            if entry.name not in SMALL_TEMPLATE:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    makefile = dest / MAKEFILE
+    makefile.parent.mkdir(parents=True, exist_ok=True)
+    with makefile.open("a", encoding="utf-8") as fh:
+        fh.write(BLOCK)
+    git(dest, "init", "-q", "-b", "main")
+    commit_all(dest, "v1")
+    git(dest, "tag", "v1.0.0")
+    return dest
+
+
+def release_v2(repo: Path, tag: str = "v2.0.0") -> None:
+    """v2: a new file, and line A of the Makefile changed."""
+    (repo / "template" / "UPDATING.md").write_text("Added by template v2.\n", encoding="utf-8")
+    edit(repo / MAKEFILE, "UPDATE_TEST_A := 1", "UPDATE_TEST_A := 2")
+    commit_all(repo, tag)
+    git(repo, "tag", tag)
+
+
+def release_v3(repo: Path, tag: str = "v3.0.0") -> None:
+    """v3: line C of the Makefile changed (services that edited it conflict)."""
+    edit(repo / MAKEFILE, "UPDATE_TEST_C := 1", "UPDATE_TEST_C := 3")
+    commit_all(repo, tag)
+    git(repo, "tag", tag)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} not found once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the svcgen CLI in-process; (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_json(*args: str) -> tuple[int, dict[str, object]]:
+    code, out, err = run(*args, "--json")
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        raise AssertionError(f"not JSON (exit {code}):\n{out}\n{err}") from None
+
+
+def new_service(template: Path, name: str, dest: Path, ref: str = "v1.0.0") -> Path:
+    code, out, err = run(
+        "new",
+        name,
+        "--template",
+        str(template),
+        "--vcs-ref",
+        ref,
+        "--dest",
+        str(dest),
+        "--defaults",
+    )
+    assert code == 0, out + err
+    path = dest / name
+    git(path, "init", "-q", "-b", "main")
+    commit_all(path, "rendered")
+    return path
+
+
+def snapshot(path: Path) -> dict[str, object]:
+    """Every file of the work tree by content, plus HEAD and git status.
+
+    (.git itself is left out: `git status` may refresh the index's stat data.)
+    """
+    files = {
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(path).parts
+    }
+    return {
+        "files": files,
+        "head": git(path, "rev-parse", "HEAD"),
+        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
+    }
+
+
+def answers(path: Path) -> dict[str, object]:
+    import yaml
+
+    data = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def copy_service(base: Path, dest: Path) -> Path:
+    shutil.copytree(base, dest, symlinks=True)
+    return dest
