@@ -73,8 +73,9 @@ def parse(output: str) -> list[GoBench]:
 
 
 def baseline_for(bench: GoBench, benches: list[GoBench]) -> GoBench | None:
-    """The sibling baseline (same top-level benchmark), else the package's
-    baseline, else the bare-handler baseline of any package."""
+    """The sibling baseline (``BenchmarkX/bare`` for ``BenchmarkX/...``), else a
+    top-level baseline of the same package, else, for HTTP handlers (the
+    middleware and server packages), the bare-handler baseline of any."""
     if bench.is_baseline:
         return None
     top = bench.name.split("/")[0]
@@ -82,10 +83,13 @@ def baseline_for(bench: GoBench, benches: list[GoBench]) -> GoBench | None:
     siblings = [b for b in same_pkg if b.name.split("/")[0] == top]
     if siblings:
         return siblings[0]
-    if same_pkg:
-        return same_pkg[0]
-    bare = [b for b in benches if b.is_baseline and "bare" in b.name.lower()]
-    return bare[0] if bare else None
+    top_level = [b for b in same_pkg if "/" not in b.name]
+    if top_level:
+        return top_level[0]
+    if bench.package.rsplit("/", 1)[-1] in ("middleware", "server"):
+        bare = [b for b in benches if b.is_baseline and "bare" in b.name.lower()]
+        return bare[0] if bare else None
+    return None
 
 
 def target_for(
@@ -101,7 +105,7 @@ def target_for(
         return "", None
     if re.search(r"verify|jwt|hs256", low):
         return "< 10 µs per verify (HS256)", bench.ns_op < 10_000
-    if "redis" in low and re.search(r"limit|middleware|allow", low):
+    if "redis" in low and "miniredis" not in low and re.search(r"limit|middleware|allow", low):
         if rtt is None or overhead is None:
             return "", None
         return (

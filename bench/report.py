@@ -20,7 +20,7 @@ OTHER_DOCS_GLOB = "benchmarks-*.md"
 def fmt(x: float | None, unit: str = "") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
-    if unit in ("modules", "responses", "requests", "lines", "goroutines", "RPS"):
+    if unit in ("modules", "responses", "requests", "lines", "goroutines", "RPS", "errors"):
         return f"{x:,.0f}"
     ax = abs(x)
     if ax >= 100:

@@ -152,8 +152,11 @@ def test_go_bench_parser_takes_medians_and_pairs_baselines() -> None:
     assert by_name["BenchmarkChain"].samples == 2
     bare = by_name["BenchmarkBareHandler"]
     assert bench_go.baseline_for(by_name["BenchmarkChain"], benches) is bare
-    # No baseline in its own package: falls back to the bare handler.
-    assert bench_go.baseline_for(by_name["BenchmarkVerifyHS256"], benches) is bare
+    # Not an HTTP handler and no baseline in its package: compared with nothing,
+    # but still held to its absolute target.
+    verify = by_name["BenchmarkVerifyHS256"]
+    assert bench_go.baseline_for(verify, benches) is None
+    assert bench_go.target_for(verify, None, None) == ("< 10 µs per verify (HS256)", True)
     assert bench_go.target_for(by_name["BenchmarkChain"], bare, None) == (
         "overhead < 30 µs/op",
         True,

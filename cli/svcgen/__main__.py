@@ -1,3 +1,4 @@
 from svcgen.app import main
 
-main()
+if __name__ == "__main__":  # guarded: `update --jobs N` starts worker processes (spawn)
+    main()

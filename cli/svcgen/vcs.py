@@ -86,6 +86,14 @@ def has_commits(path: Path) -> bool:
     return bool(git("rev-parse", "--verify", "--quiet", "HEAD", cwd=path, check=False).strip())
 
 
+def restore(path: Path) -> None:
+    """Undo every change under ``path`` since its last commit (tracked and untracked,
+    ignored files aside). Only for trees that svcgen found clean before writing."""
+    git("reset", "--quiet", "HEAD", "--", ".", cwd=path, check=False)
+    git("checkout", "--quiet", "HEAD", "--", ".", cwd=path, check=False)
+    git("clean", "-fdq", "--", ".", cwd=path, check=False)
+
+
 def unmerged_paths(path: Path) -> list[str]:
     """Paths with unmerged index entries (inline update conflicts), relative to ``path``."""
     out = git("diff", "--name-only", "--diff-filter=U", "--relative", cwd=path)

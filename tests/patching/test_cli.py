@@ -234,3 +234,13 @@ def test_file_changed_during_run_is_not_overwritten(
     with pytest.raises(InputFileError, match="changed while svcgen"):
         runner.write_all(results)
     assert config.read_text() == "edited: by someone else\n"
+
+
+def test_long_runs_print_one_row_per_file(cli: Callable[..., Result], tmp_path: Path) -> None:
+    for i in range(205):
+        (tmp_path / f"c{i:03d}.yaml").write_text("a: 1\n", encoding="utf-8")
+    result = cli("--set", "a=2", "--jobs", "1", str(tmp_path / "*.yaml"))
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if ".yaml" in line]
+    assert len(rows) == 205
+    assert all(" changed " in row and row.endswith("set a (line 1)") for row in rows)

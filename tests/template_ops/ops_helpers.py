@@ -38,6 +38,7 @@ TOOL_INSTALL = {
     "promtool": "go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0",
     "actionlint": "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12",
     "check-jsonschema": "pip install check-jsonschema",
+    "benchstat": "go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da",
 }
 
 
@@ -61,8 +62,12 @@ def find_tool(name: str) -> str:
     )
 
 
-def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+def run_tool(
+    args: list[str], cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def build_k8scheck(out_dir: Path) -> str:

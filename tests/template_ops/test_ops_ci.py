@@ -186,3 +186,139 @@ def test_gosec_runs_through_golangci_lint(ops_render: Render) -> None:
     config = yaml.safe_load((project / ".golangci.yml").read_text())
     assert config["version"] == "2"
     assert "gosec" in config["linters"]["enable"]
+
+
+# --- the gates, run: the coverage and benchmark checks fail and pass where they should ---------
+
+# A stand-in for `go` (the real one is only needed by what the shim forwards to):
+#   go test ... -bench ...  prints 10 synthetic benchmark runs, FAKE_OLD_NS ns/op inside the
+#                           base worktree and FAKE_NEW_NS elsewhere;
+#   go test ...             writes coverage.out;
+#   go tool cover -func=... prints the total line with FAKE_TOTAL percent.
+FAKE_GO = r"""#!/usr/bin/env bash
+if [[ "$1" == test && " $* " == *" -bench"* ]]; then
+  ns=$FAKE_NEW_NS
+  [[ "$PWD" == */base* ]] && ns=$FAKE_OLD_NS
+  printf 'goos: linux\ngoarch: amd64\npkg: example.com/demo/internal/x\n'
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    printf 'BenchmarkChain-2 \t 1000000\t %s.%d ns/op\t 0 B/op\t 0 allocs/op\n' "$ns" $((i % 3))
+  done
+  echo PASS
+  exit 0
+fi
+if [[ "$1" == test ]]; then
+  echo "mode: atomic" > coverage.out
+  exit 0
+fi
+if [[ "$1" == tool && "$2" == cover ]]; then
+  printf 'example.com/demo/x.go:1:\tF\t100.0%%\ntotal:\t\t\t(statements)\t%s%%\n' "$FAKE_TOTAL"
+  exit 0
+fi
+exec "$REAL_GO" "$@"
+"""
+
+
+def _fake_go(tmp_path: Path) -> dict[str, str]:
+    import os
+    import shutil
+
+    real_go = shutil.which("go")
+    assert real_go, "go is on PATH"
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    shim = bin_dir / "go"
+    shim.write_text(FAKE_GO)
+    shim.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "REAL_GO": real_go}
+
+
+def _coverage_scripts(project: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """The coverage step of each pipeline, as (shell script, its CI environment)."""
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    gitlab = yaml.safe_load((project / GITLAB).read_text())
+    job = next(j for j in _gitlab_jobs(project).values() if "-coverprofile" in _text(j))
+    env = {**(gitlab.get("variables") or {}), **(job.get("variables") or {})}
+    out["gitlab"] = ("\n".join(job["script"]), {k: str(v) for k, v in env.items()})
+    workflow = yaml.safe_load((project / GITHUB).read_text())
+    for job in _github_jobs(project).values():
+        for step in job.get("steps", []):
+            if "-coverprofile" in str(step.get("run", "")):
+                env = {
+                    **(workflow.get("env") or {}),
+                    **(job.get("env") or {}),
+                    **(step.get("env") or {}),
+                }
+                out["github"] = (step["run"], {k: str(v) for k, v in env.items()})
+    assert set(out) == {"gitlab", "github"}
+    return out
+
+
+@pytest.mark.parametrize(("total", "passes"), [("79.9", False), ("80.0", True), ("93.4", True)])
+def test_coverage_gate_fails_below_80(
+    ops_render: Render, tmp_path: Path, total: str, passes: bool
+) -> None:
+    project = ops_render(ci_provider="both", features=ALL_FEATURES)
+    env = _fake_go(tmp_path)
+    for provider, (script, ci_env) in _coverage_scripts(project).items():
+        assert float(ci_env.get("COVERAGE_MIN", "0")) >= 80, provider
+        res = run_tool(
+            ["bash", "-c", "set -eo pipefail\n" + script],
+            cwd=project,
+            env={**env, **ci_env, "FAKE_TOTAL": total},
+        )
+        assert (res.returncode == 0) == passes, f"{provider} at {total}%: {res.stdout}{res.stderr}"
+
+
+def _bench_command(project: Path, provider: str) -> tuple[str, dict[str, str]]:
+    if provider == "gitlab":
+        job = next(j for j in _gitlab_jobs(project).values() if "benchstat" in _text(j))
+        env = {k: str(v) for k, v in (job.get("variables") or {}).items()}
+        script = [line for line in job["script"] if "scripts/bench-compare.sh" in line]
+    else:
+        job = next(j for j in _github_jobs(project).values() if "benchstat" in _text(j))
+        env = {k: str(v) for k, v in (job.get("env") or {}).items()}
+        script = []
+        for step in job["steps"]:
+            if "scripts/bench-compare.sh" in str(step.get("run", "")):
+                env.update({k: str(v) for k, v in (step.get("env") or {}).items()})
+                script.append(step["run"])
+    assert len(script) == 1, f"{provider}: one step runs scripts/bench-compare.sh"
+    return script[0], env
+
+
+@pytest.mark.parametrize("provider", ["gitlab", "github"])
+@pytest.mark.parametrize(("new_ns", "passes"), [("100", True), ("108", True), ("112", False)])
+def test_benchmark_gate_fails_over_10_percent(
+    ops_render: Render, tmp_path: Path, provider: str, new_ns: str, passes: bool
+) -> None:
+    """The CI's own bench command, with real benchstat, against a base of 100 ns/op."""
+    import shutil
+
+    benchstat = find_tool("benchstat")
+    project = tmp_path / "project"
+    shutil.copytree(ops_render(ci_provider="both", features=ALL_FEATURES), project)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"]):
+        run_tool(["git", *args], cwd=project)
+    commit = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base"]
+    assert run_tool(commit, cwd=project).returncode == 0
+    run_tool(["git", "update-ref", "refs/remotes/origin/main", "HEAD"], cwd=project)
+    command, ci_env = _bench_command(project, provider)
+    assert float(ci_env["BENCH_MAX_SLOWDOWN"]) == 10
+    env = {
+        **_fake_go(tmp_path),
+        **ci_env,
+        "BENCHSTAT": benchstat,
+        "GOPATH": str(Path(benchstat).parent.parent),
+        # what the CI systems provide
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "BASE_REF": "main",
+        "FAKE_OLD_NS": "100",
+        "FAKE_NEW_NS": new_ns,
+    }
+    # `git fetch origin` needs a remote; the target branch is already at origin/main.
+    command = command.replace("$GOPATH/bin/benchstat", benchstat)
+    res = run_tool(["bash", "-c", "set -eo pipefail\n" + command], cwd=project, env=env)
+    out = res.stdout + res.stderr
+    assert (res.returncode == 0) == passes, f"{provider} at {new_ns} ns/op vs 100: {out}"
+    if not passes:
+        assert "over the 10% limit" in out

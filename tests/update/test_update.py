@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from update_helpers import (
+    MAKEFILE,
     answers,
     commit_all,
     copy_service,
@@ -150,3 +151,19 @@ def test_not_a_service_is_an_error_row(tmp_path: Path) -> None:
     assert code == 2
     assert "error" in out
     assert ".copier-answers.yml" in out
+
+
+def test_failed_update_leaves_the_service_as_it_was(tmp_path: Path) -> None:
+    repo = make_template_repo(tmp_path / "template", small=True)
+    svc = new_service(repo, "svc", tmp_path / "svc")
+    edit(repo / MAKEFILE, "UPDATE_TEST_A := 1", "UPDATE_TEST_A := 2")
+    (repo / "template" / "zz-broken.txt.jinja").write_text("{{ 1 | no_such_filter }}\n")
+    commit_all(repo, "v2 with a broken file")
+    git(repo, "tag", "v2.0.0")
+    before = snapshot(svc)
+    code, data = run_json("update", str(svc))
+    assert code == 2
+    (result,) = data["services"]  # type: ignore[misc]
+    assert result["status"] == "error"
+    assert "restored" in result["message"]
+    assert snapshot(svc) == before

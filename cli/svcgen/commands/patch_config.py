@@ -34,6 +34,10 @@ Exit codes: 0 applied or nothing to do; 1 with --check, changes are pending;
 """
 
 
+#: above this many files the table is laid out by hand (rich's layout is ~1 ms a row)
+LONG_TABLE = 200
+
+
 def _row(r: Any) -> tuple[str, str, str]:
     return (r.path, r.status, r.detail)
 
@@ -116,7 +120,9 @@ def command(
         for r in report.results:
             if r.diff:
                 console.diff(r.diff)
-        console.table("patch-config", ("File", "Status", "Detail"), map(_row, report.results))
+        rows = [_row(r) for r in report.results]
+        show = console.table if len(rows) <= LONG_TABLE else console.long_table
+        show("patch-config", ("File", "Status", "Detail"), rows)
     if report.exit_code >= 2:
         errors = sum(r.status == "error" for r in report.results)
         console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")

@@ -99,9 +99,10 @@ def command(
         if dry_run and r.diff:
             console.plain(f"# {r.name}: {r.label}")
             console.diff(r.diff)
+        why = "not run in a dry run" if dry_run else "they run only with --trust"
         for line in r.tasks:
             if line.startswith("skipped: "):
-                console.warning(f"{r.name}: {line} (tasks and migrations run only with --trust)")
+                console.warning(f"{r.name}: {line} (template tasks and migrations: {why})")
     rows = []
     for r in results:
         details = r.message

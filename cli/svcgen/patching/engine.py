@@ -30,6 +30,8 @@ class FileResult:
     diff: str = ""
     exit_code: int = 0
     lines: list[int] = field(default_factory=list)
+    #: (st_dev, st_ino, st_size, st_mtime_ns, st_mode) when the file was read
+    stamp: tuple[int, ...] = ()
 
 
 class TestFailed(Exception):
@@ -141,7 +143,6 @@ class Patcher:
         if not self.docs:
             return [-1] if creating else []
         found = [resolve(d, path) for d in self.docs]
-        full = [r.doc.index for r in found if r.status in ("found", "merged") and not r.rest[1:]]
         full = [r.doc.index for r in found if r.status == "found"] or [
             r.doc.index for r in found if r.status == "merged" and len(r.rest) == 1
         ]
@@ -151,13 +152,19 @@ class Patcher:
             return [0]
         open_ = [r for r in found if r.status == "missing" and r.node is not None]
         best = max((r.depth for r in open_), default=0)
+        blocked = [r for r in found if r.status == "blocked" and r.depth >= best]
+        if blocked:
+            raise self._blocked(blocked[0])
         cands = [
             r.doc.index for r in open_ if r.depth == best and (best > 0 or r.node.id == "mapping")
         ]
-        top = [r.doc.index for r in open_ if r.depth == best and best > 0]
-        cands = top or cands
         if len(cands) == 1:
             return cands
+        if not cands:
+            raise InputFileError(
+                f"{path} is in none of the {len(self.docs)} documents, and none can take it",
+                where=self.path,
+            )
         starts = ", ".join(str(self.docs[i].root.start_mark.line + 1) for i in cands)
         raise InputFileError(
             f"{path} is in none of the {len(self.docs)} documents, and it could be created in "
@@ -417,8 +424,6 @@ class Patcher:
             return
         res = resolve(self.docs[i], path)
         if res.status != "found" or res.node.id != "mapping":
-            if res.status == "found" and self.only_existing:
-                pass
             self.set_in(i, path, _drop_nulls(value), op)
             return
         for k, v in value.items():

@@ -7,7 +7,6 @@ import contextlib
 import glob
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,12 +64,15 @@ def expand_targets(targets: Sequence[str], fleet: Path | None) -> list[str]:
                         fix="fix the service's path or config_files",
                     )
                 files.append(str(config))
-    seen: set[str] = set()
+    seen: set[tuple[int, int]] = set()
     unique = []
     for f in files:
-        real = os.path.realpath(f)
-        if real not in seen:
-            seen.add(real)
+        try:
+            st = os.stat(f)
+        except OSError as exc:
+            raise InputFileError(f"cannot read: {exc.strerror}", where=f) from exc
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
             unique.append(f)
     return unique
 
@@ -78,10 +80,13 @@ def expand_targets(targets: Sequence[str], fleet: Path | None) -> list[str]:
 def plan_one(path: str, ops: list[Op], only_existing: bool, want_diff: bool) -> FileResult:
     try:
         try:
-            raw = Path(path).read_bytes()
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                raw = fh.read()
         except OSError as exc:
             raise InputFileError(f"cannot read: {exc.strerror}", where=path) from exc
         result = patch_text(raw, path, ops, only_existing)
+        result.stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
     except SvcgenError as exc:
         return FileResult(path, "error", exc.message, exit_code=exc.exit_code)
     except Exception as exc:  # a bug: report it, write nothing
@@ -90,6 +95,7 @@ def plan_one(path: str, ops: list[Op], only_existing: bool, want_diff: bool) -> 
         )
     if want_diff and result.new is not None and result.old is not None:
         result.diff = unified_diff(path, result.old, result.new)
+    result.old = None  # the stamp guards the write; no need to carry the bytes
     return result
 
 
@@ -149,33 +155,36 @@ def run(files: list[str], ops: list[Op], opts: Options) -> Report:
 
 
 def write_all(changed: list[FileResult]) -> None:
-    """Stage every new file next to its original, then replace them all.
-
-    Refuses (and writes nothing) when a file changed on disk since it was read."""
+    """Stage every new file next to its original, flush them to disk, then replace
+    the originals. Refuses (and writes nothing) when a file changed on disk since
+    it was read."""
     staged: list[tuple[str, str]] = []
+    umask = _umask()
     try:
         for r in changed:
             assert r.new is not None
-            target = os.path.realpath(r.path)
-            try:
-                current = Path(target).read_bytes()
-                mode = stat.S_IMODE(os.stat(target).st_mode)
-            except OSError as exc:
-                raise InputFileError(f"cannot read: {exc.strerror}", where=r.path) from exc
-            if current != r.old:
+            target = r.path
+            st = os.lstat(target)
+            if stat.S_ISLNK(st.st_mode):  # write through the link, keep the link
+                target = os.path.realpath(target)
+                st = os.stat(target)
+            now = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
+            if now != r.stamp:
                 raise InputFileError(
                     "the file changed while svcgen was working on it; nothing was written",
                     where=r.path,
                     fix="run the command again",
                 )
+            mode = stat.S_IMODE(st.st_mode)
             directory, name = os.path.split(target)
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".svcgen-tmp", dir=directory)
+            tmp = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.svcgen-tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
             staged.append((tmp, target))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(r.new)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
+            if mode & umask:  # os.open's mode went through the umask
+                os.chmod(tmp, mode)
+        os.sync()  # the new contents are on disk before any original is replaced
     except BaseException as exc:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
@@ -187,3 +196,9 @@ def write_all(changed: list[FileResult]) -> None:
         raise
     for tmp, target in staged:
         os.replace(tmp, target)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -41,8 +41,9 @@ class Tagged:
     value: Any
 
 
+@lru_cache(maxsize=8192)
 def resolve_plain(text: str) -> Any:
-    """The YAML 1.2 core-schema value of a plain scalar."""
+    """The YAML 1.2 core-schema value of a plain scalar (values are immutable)."""
     if text in _NULL:
         return None
     if text in _TRUE:
@@ -272,19 +273,29 @@ def load_value(text: str, what: str) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """Equality that tells ``True`` from ``1`` and ``1`` from ``1.0``; NaN equals NaN."""
-    if type(a) is not type(b):
+    cls = a.__class__
+    if cls is not b.__class__:
         return False
-    if isinstance(a, dict):
-        if a.keys() != b.keys():
+    if cls is dict:
+        if len(a) != len(b):
             return False
-        keys_b = {(type(k), k): k for k in b}
-        return all(
-            (type(k), k) in keys_b and same(v, b[keys_b[(type(k), k)]]) for k, v in a.items()
-        )
-    if isinstance(a, list):
+        for k, v in a.items():
+            if k not in b:
+                return False
+            if k.__class__ is not str and not _same_key(k, b):
+                return False
+            if not same(v, b[k]):
+                return False
+        return True
+    if cls is list:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and math.isnan(a):
+    if cls is float and math.isnan(a):
         return math.isnan(b)
-    if isinstance(a, Tagged):
-        return a.tag == b.tag and same(a.value, b.value)
+    if cls is Tagged:
+        return bool(a.tag == b.tag and same(a.value, b.value))
     return bool(a == b)
+
+
+def _same_key(k: Any, b: dict[Any, Any]) -> bool:
+    """Whether ``b`` holds the key ``k`` with its type (not ``1`` for ``True``)."""
+    return any(other.__class__ is k.__class__ and other == k for other in b)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from svcgen import vcs
-from svcgen.errors import SvcgenError, TemplateError
+from svcgen.errors import SvcgenError, TemplateError, UsageError
 from svcgen.updating.source import read_answers, resolve_source
 from svcgen.updating.update import Target
 
@@ -57,6 +57,8 @@ def check_all(targets: Sequence[Target]) -> list[CheckResult]:
 
 
 def _check(target: Target, result: CheckResult, cache: dict[str, str | None]) -> None:
+    if not target.path.is_dir():
+        raise UsageError("no such directory", where=target.path)
     answers = read_answers(target.path.resolve())
     if not answers.src_path or not answers.commit:
         raise TemplateError(

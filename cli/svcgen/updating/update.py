@@ -105,14 +105,23 @@ def update_all(
         raise UsageError(f"--jobs {jobs}: must be at least 1")
     results: list[ServiceResult | None] = [None] * len(targets)
     if jobs == 1 or len(targets) <= 1:
-        for i, target in enumerate(targets):
-            results[i] = update_service(target, opts)
-            if on_done:
-                on_done(results[i])  # type: ignore[arg-type]
-    else:
-        # spawn: a clean interpreter per worker (no inherited locks or threads).
+        try:
+            for i, target in enumerate(targets):
+                results[i] = update_service(target, opts)
+                if on_done:
+                    on_done(results[i])  # type: ignore[arg-type]
+        finally:
+            _worker_module().release_templates()
+        return [r for r in results if r is not None]
+    # spawn: a clean interpreter per worker (no inherited locks or threads). Each
+    # worker keeps its template clones under run_tmp, removed when the pool is done.
+    run_tmp = tempfile.mkdtemp(prefix="svcgen-update-")
+    try:
         with ProcessPoolExecutor(
-            max_workers=min(jobs, len(targets)), mp_context=get_context("spawn")
+            max_workers=min(jobs, len(targets)),
+            mp_context=get_context("spawn"),
+            initializer=_init_worker_process,
+            initargs=(run_tmp,),
         ) as pool:
             futures = {pool.submit(update_service, t, opts): i for i, t in enumerate(targets)}
             for future in as_completed(futures):
@@ -126,7 +135,19 @@ def update_all(
                     )
                 if on_done:
                     on_done(results[i])  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(run_tmp, ignore_errors=True)
     return [r for r in results if r is not None]
+
+
+def _init_worker_process(run_tmp: str) -> None:
+    tempfile.tempdir = run_tmp
+
+
+def _worker_module() -> Any:
+    from svcgen.updating import worker
+
+    return worker
 
 
 def _describe(exc: BaseException) -> str:
@@ -213,12 +234,19 @@ def _run(
                 skip_tasks=False,
                 svcgen_project=path,
                 svcgen_trust=opts.trust,
+                svcgen_run_tasks=not opts.dry_run,  # a dry run never runs commands
                 svcgen_sources={recorded: source},
                 svcgen_log=log,
+                svcgen_share_templates=True,
             ) as worker:
                 worker.run_update()
-    except CopierError as exc:
-        raise TemplateError(f"copier: {exc}", where=path) from exc
+    except Exception as exc:
+        # The tree was clean when the update started: put it back as it was.
+        vcs.restore(path)
+        restored = "; the service was restored to its last commit"
+        if isinstance(exc, CopierError):
+            raise TemplateError(f"copier: {exc}{restored}", where=path) from exc
+        raise TemplateError(f"{_describe(exc)}{restored}", where=path) from exc
     result.tasks = log
     after = read_answers(path)
     result.to_version = after.commit

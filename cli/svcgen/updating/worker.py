@@ -36,11 +36,14 @@ def worker_class() -> Any:
     class SvcgenWorker(Worker):
         # The project being rendered or updated: the only place tasks run.
         svcgen_project: Path | None = None
-        svcgen_trust: bool = False
+        svcgen_trust: bool = False  # allow unsafe features (tasks, migrations, extensions)
+        svcgen_run_tasks: bool = True  # false: report due tasks as skipped (dry runs)
         # recorded _src_path -> source copier reads (e.g. svcgen:go-service -> bundle path)
         svcgen_sources: dict[str, str] = field(default_factory=dict)
         # Collects "skipped: CMD" / "ran: CMD" lines; shared by the temporary workers.
         svcgen_log: Any = None
+        # Reuse template clones across workers (see shared_template).
+        svcgen_share_templates: bool = False
 
         @cached_property
         def subproject(self) -> Any:
@@ -48,11 +51,24 @@ def worker_class() -> Any:
             answers = sub.last_answers
             recorded = answers.get("_src_path")
             if recorded in self.svcgen_sources:
-                sub.__dict__["last_answers"] = {
-                    **answers,
-                    "_src_path": self.svcgen_sources[recorded],
-                }
+                answers = {**answers, "_src_path": self.svcgen_sources[recorded]}
+                sub.__dict__["last_answers"] = answers
+            url, ref = answers.get("_src_path"), answers.get("_commit")
+            if self.svcgen_share_templates and url and _shareable(ref):
+                sub.__dict__["template"] = shared_template(str(url), str(ref), False)
             return sub
+
+        @cached_property
+        def template(self) -> Any:
+            ref = self.resolved_vcs_ref
+            if not self.svcgen_share_templates or not _shareable(ref):
+                return super().template
+            url = self.src_path
+            if not url:
+                if self.subproject.template is None:
+                    raise TypeError("Template not found")
+                url = str(self.subproject.template.url)
+            return shared_template(url, str(ref), self.use_prereleases)
 
         def _answers_to_remember(self) -> Any:
             answers = dict(super()._answers_to_remember())
@@ -78,9 +94,10 @@ def worker_class() -> Any:
                 if cast_to_bool(self._render_value(task.condition, extra)):
                     due.append(task)
             if self.svcgen_log is not None:
-                verb = "ran" if self.svcgen_trust else "skipped"
+                run = self.svcgen_trust and self.svcgen_run_tasks
+                verb = "ran" if run else "skipped"
                 self.svcgen_log.extend(f"{verb}: {_command(task)}" for task in due)
-            if self.svcgen_trust and due:
+            if self.svcgen_trust and self.svcgen_run_tasks and due:
                 super()._execute_tasks(due)
 
         def _sync_git_index_executable_bit(self, dst_relpath: Any, src_mode: int) -> None:
@@ -101,6 +118,34 @@ def worker_class() -> Any:
                 raise UnsafeTemplateError(sorted(features))
 
     return SvcgenWorker
+
+
+# (url, ref, use_prereleases) -> copier Template. One update renders the old and
+# the new version of a template five times between them, and a fleet run does
+# that for every service: sharing the clones saves most of the git work.
+_TEMPLATES: dict[tuple[str, str, bool], Any] = {}
+
+
+def _shareable(ref: object) -> bool:
+    # HEAD of a local template moves (and may include dirty changes): never shared.
+    return isinstance(ref, str) and bool(ref) and ref != "HEAD"
+
+
+def shared_template(url: str, ref: str, use_prereleases: bool) -> Any:
+    """One copier Template (one clone) per source and version, until release_templates()."""
+    from copier._template import Template
+
+    key = (url, ref, use_prereleases)
+    if key not in _TEMPLATES:
+        _TEMPLATES[key] = Template(url=url, ref=ref, use_prereleases=use_prereleases)
+    return _TEMPLATES[key]
+
+
+def release_templates() -> None:
+    """Delete the shared clones (end of a run)."""
+    for template in _TEMPLATES.values():
+        template._cleanup()
+    _TEMPLATES.clear()
 
 
 @cache

@@ -63,5 +63,15 @@ func readBody(resp *http.Response, limit int64) (data []byte, err error) {
 	if resp.ContentLength > limit {
 		return nil, &ResponseTooLargeError{Limit: limit, ContentLength: resp.ContentLength}
 	}
+	if resp.ContentLength >= 0 {
+		// The size is declared and within the limit: one exact allocation.
+		// net/http stops the body at Content-Length and reports a shorter
+		// one as io.ErrUnexpectedEOF.
+		data = make([]byte, resp.ContentLength)
+		if _, err := io.ReadFull(resp.Body, data); err != nil {
+			return nil, fmt.Errorf("read body: %w", err)
+		}
+		return data, nil
+	}
 	return ReadLimited(resp.Body, limit)
 }

@@ -115,6 +115,22 @@ func TestReadBodyAlwaysCloses(t *testing.T) {
 	}
 }
 
+func TestReadBodyDeclaredLength(t *testing.T) {
+	body := &trackingBody{r: strings.NewReader("12345678")}
+	data, err := readBody(&http.Response{ContentLength: 8, Body: body}, 8)
+	if err != nil || string(data) != "12345678" || !body.closed {
+		t.Fatalf("data %q, err %v, closed %v", data, err, body.closed)
+	}
+	// A body shorter than its Content-Length is an error, not a short read.
+	short := &trackingBody{r: strings.NewReader("123")}
+	if _, err := readBody(&http.Response{ContentLength: 8, Body: short}, 8); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if !short.closed {
+		t.Fatal("body not closed")
+	}
+}
+
 func TestReadBodyCloseError(t *testing.T) {
 	boom := errors.New("close failed")
 	resp := &http.Response{ContentLength: -1, Body: closeErrBody{Reader: strings.NewReader("ok"), err: boom}}

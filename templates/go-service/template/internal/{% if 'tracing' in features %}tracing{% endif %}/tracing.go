@@ -41,22 +41,20 @@ type Config struct {
 	SampleRatio float64
 }
 
-// Validate reports the first invalid value, naming its config key.
+// Validate reports every invalid value, each naming its config key.
 func (c Config) Validate() error {
+	var errs []error
 	if c.SampleRatio < 0 || c.SampleRatio > 1 {
-		return fmt.Errorf("tracing.sample_ratio must be between 0 and 1, got %v", c.SampleRatio)
+		errs = append(errs, fmt.Errorf("tracing.sample_ratio: must be between 0 and 1, got %v", c.SampleRatio))
 	}
-	if !c.Enabled {
-		return nil
+	if c.Enabled {
+		if c.Endpoint == "" {
+			errs = append(errs, errors.New("tracing.endpoint: required when tracing.enabled is true"))
+		} else if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("tracing.endpoint: must be an http:// or https:// URL, got %q", c.Endpoint))
+		}
 	}
-	if c.Endpoint == "" {
-		return errors.New("tracing.endpoint is required when tracing.enabled is true")
-	}
-	u, err := url.Parse(c.Endpoint)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("tracing.endpoint must be an http:// or https:// URL, got %q", c.Endpoint)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // endpointURL is the full traces URL of the exporter.

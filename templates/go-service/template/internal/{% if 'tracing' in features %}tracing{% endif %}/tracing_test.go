@@ -31,10 +31,10 @@ func TestValidate(t *testing.T) {
 		{Config{Enabled: true, Endpoint: "https://collector/v1/traces"}, ""},
 		{Config{SampleRatio: -0.1}, "tracing.sample_ratio"},
 		{Config{SampleRatio: 1.5}, "tracing.sample_ratio"},
-		{Config{Enabled: true}, "tracing.endpoint is required"},
-		{Config{Enabled: true, Endpoint: "collector:4318"}, "tracing.endpoint must be"},
-		{Config{Enabled: true, Endpoint: "http://"}, "tracing.endpoint must be"},
-		{Config{Enabled: true, Endpoint: "http://a b/%zz"}, "tracing.endpoint must be"},
+		{Config{Enabled: true}, "tracing.endpoint: required"},
+		{Config{Enabled: true, Endpoint: "collector:4318"}, "tracing.endpoint: must be"},
+		{Config{Enabled: true, Endpoint: "http://"}, "tracing.endpoint: must be"},
+		{Config{Enabled: true, Endpoint: "http://a b/%zz"}, "tracing.endpoint: must be"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()

@@ -1,0 +1,73 @@
+"""Helpers for the go-service template tests (imported by conftest and the tests)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = ROOT / "templates" / "go-service"
+GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
+ALL_FEATURES = ["ratelimit", "auth", "tracing", "httpclient", "worker"]
+COVERAGE_MIN = 80.0
+
+
+def go_env() -> dict[str, str]:
+    """The environment of go commands: go.sum must be complete, never tidied."""
+    env = dict(os.environ)
+    env["GOFLAGS"] = "-mod=readonly"
+    env.pop("GOWORK", None)
+    return env
+
+
+def run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run cmd in cwd; fail the test with its output when it exits non-zero."""
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=go_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd)} exited {proc.returncode} in {cwd}\n"
+            f"--- stdout ---\n{proc.stdout[-20000:]}\n--- stderr ---\n{proc.stderr[-20000:]}"
+        )
+    return proc
+
+
+def render(copie: Any, **answers: Any) -> Path:
+    """Render the template with answers (defaults for the rest); return the project."""
+    result = copie.copy(
+        extra_answers={"service_name": "demo", **answers}, template_dir=TEMPLATE_DIR
+    )
+    assert result.exception is None, f"render failed: {result.exception!r}"
+    assert result.exit_code == 0
+    assert result.project_dir is not None
+    return Path(result.project_dir)
+
+
+def find_golangci_lint() -> str:
+    """The golangci-lint binary; a missing linter fails the test, never skips it."""
+    path = shutil.which("golangci-lint")
+    if path is None and GOLANGCI_LINT_FALLBACK.is_file():
+        path = str(GOLANGCI_LINT_FALLBACK)
+    if path is None:
+        pytest.fail(
+            "golangci-lint not found on PATH nor at /root/go/bin/golangci-lint; install it: "
+            "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
+        )
+    return path
+
+
+_TOTAL = re.compile(r"^total:\s+\(statements\)\s+([\d.]+)%\s*$", re.M)
+
+
+def coverage_total(cover_func_output: str) -> float:
+    """The total of `go tool cover -func` output, in percent."""
+    m = _TOTAL.search(cover_func_output)
+    assert m, f"no total line in:\n{cover_func_output}"
+    return float(m.group(1))

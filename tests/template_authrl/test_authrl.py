@@ -1,0 +1,527 @@
+"""JWT auth and Redis rate limiting of a rendered service, end to end.
+
+The template is rendered with its defaults, the service binary is built and
+run against a real redis-server on a free loopback port, and real HTTP
+requests check the contract of issue 3: every auth rejection, the typed
+claims of /v1/whoami, the rate limit with its headers, and a Redis outage
+(fail-closed 503 and fail-open pass-through, /readyz naming redis while
+/healthz stays 200, recovery without a restart). The Go integration tests of
+the rendered service must run against Redis here, not skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = ROOT / "templates" / "go-service"
+SERVICE = "demo"
+SECRET = "authrl-e2e-secret-0123456789abcdef0123"
+WRONG_SECRET = "another-secret-entirely-0123456789abcdef"
+
+pytestmark = pytest.mark.slow
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["GOFLAGS"] = "-mod=readonly"
+    env.pop("GOWORK", None)
+    env.pop("REDIS_ADDR", None)  # the Go tests must start their own redis-server here
+    return env
+
+
+def redis_server_binary() -> str:
+    path = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(path).is_file():
+        pytest.fail("redis-server is required (apt-get install redis-server); it is not on PATH")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until(what: str, cond: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll cond; recovery and readiness are eventual, so poll, never sleep-and-assert."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256") -> str:
+    header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims).encode())
+    signing_input = f"{header}.{payload}".encode()
+    if alg == "none":
+        return f"{header}.{payload}."
+    sig = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(sig)}"
+
+
+def claims(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "user_id": "u-42",
+        "role": "admin",
+        "email": "u42@example.com",
+        "exp": int(time.time()) + 3600,
+    }
+    base.update(over)
+    return base
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http_get(url: str, token: str | None = None) -> Response:
+    req = urllib.request.Request(url)
+    if token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return Response(
+                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
+            )
+    except urllib.error.HTTPError as e:
+        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode())
+
+
+class RedisServer:
+    """A redis-server on a fixed loopback port that the test can kill and restart."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.dir = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(f"redis-server on port {self.port}", self.ping)
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+            self.proc = None
+        assert not self.ping()
+
+
+class Service:
+    """The built binary running with a config file, stopped with SIGTERM."""
+
+    def __init__(self, binary: Path, workdir: Path, config: dict[str, Any], env: dict[str, str]):
+        self.port = free_port()
+        config["server"]["http"]["addr"] = f"127.0.0.1:{self.port}"
+        self.conf = workdir / f"config-{self.port}.yaml"
+        self.conf.write_text(yaml.safe_dump(config))
+        self.log = workdir / f"service-{self.port}.log"
+        self.binary = binary
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [str(self.binary), "-conf", str(self.conf)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def up() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                pytest.fail(f"service exited {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                return http_get(self.url + "/healthz").status == 200
+            except OSError:
+                return False
+
+        wait_until("the service to answer /healthz", up)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.proc = None
+        assert code == 0, f"service exited {code} on SIGTERM:\n{self.log.read_text()}"
+
+    def get(self, path: str, token: str | None = None) -> Response:
+        return http_get(self.url + path, token)
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one sample of /metrics (0 when absent)."""
+        body = self.get("/metrics").body
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(want)}\}} (\S+)$", re.M)
+        m = pattern.search(body)
+        return float(m.group(1)) if m else 0.0
+
+
+# --- fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(copie_session: Any) -> Path:
+    result = copie_session.copy(extra_answers={"service_name": SERVICE}, template_dir=TEMPLATE_DIR)
+    assert result.exception is None, f"render failed: {result.exception!r}"
+    assert result.exit_code == 0
+    return Path(result.project_dir)
+
+
+@pytest.fixture(scope="module")
+def binary(project: Path) -> Path:
+    out = project / "bin" / SERVICE
+    proc = subprocess.run(
+        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
+        cwd=project,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    srv = RedisServer(tmp_path)
+    srv.start()
+    yield srv
+    if srv.proc is not None:
+        srv.kill()
+
+
+def load_config(project: Path, name: str, redis: RedisServer) -> dict[str, Any]:
+    cfg: dict[str, Any] = yaml.safe_load((project / "configs" / name).read_text())
+    cfg["data"]["redis"]["addr"] = f"127.0.0.1:{redis.port}"
+    # Short cache so that /readyz reflects Redis within a fraction of a second.
+    cfg["health"] = {"cache_ttl": "200ms", "refresh_interval": "100ms"}
+    return cfg
+
+
+@pytest.fixture
+def start_service(
+    binary: Path, project: Path, tmp_path: Path, redis: RedisServer
+) -> Iterator[Callable[..., Service]]:
+    started: list[Service] = []
+
+    def start(
+        config_name: str = "config-production.yaml",
+        edit: Callable[[dict[str, Any]], None] | None = None,
+        secret: str = SECRET,
+    ) -> Service:
+        cfg = load_config(project, config_name, redis)
+        if edit is not None:
+            edit(cfg)
+        env = {"PATH": os.environ.get("PATH", ""), "JWT_SECRET": secret}
+        svc = Service(binary, tmp_path, cfg, env)
+        svc.start()
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        svc.stop()
+
+
+# --- the shipped configs -------------------------------------------------------
+
+
+def test_shipped_configs_fail_closed_only_in_production(project: Path) -> None:
+    dev = yaml.safe_load((project / "configs" / "config.yaml").read_text())
+    prod = yaml.safe_load((project / "configs" / "config-production.yaml").read_text())
+    for cfg in (dev, prod):
+        auth = cfg["middleware"]["auth"]
+        assert auth["enabled"] is True
+        assert auth["jwt_secret"] == "${JWT_SECRET}"
+        assert auth["algorithms"] == ["HS256"]
+        assert auth["skip_paths"] == ["/healthz", "/readyz", "/metrics"]
+        rl = cfg["middleware"]["ratelimit"]
+        assert rl["enabled"] is True
+        assert rl["key"] == "ip"
+        assert rl["default_limit"] == 100
+        assert rl["default_window"] == "60s"
+        assert "addr" in cfg["data"]["redis"]
+    assert dev["middleware"]["ratelimit"]["fail_closed"] is False
+    assert prod["middleware"]["ratelimit"]["fail_closed"] is True
+
+
+@pytest.mark.parametrize(
+    ("secret", "needle"),
+    [("", "JWT_SECRET"), ("too-short", "middleware.auth.jwt_secret")],
+)
+def test_refuses_to_start_without_a_strong_secret(
+    binary: Path, project: Path, tmp_path: Path, redis: RedisServer, secret: str, needle: str
+) -> None:
+    cfg = load_config(project, "config-production.yaml", redis)
+    svc = Service(binary, tmp_path, cfg, {"PATH": os.environ.get("PATH", ""), "JWT_SECRET": secret})
+    proc = subprocess.run(
+        [str(binary), "-conf", str(svc.conf)],
+        env=svc.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert needle in proc.stdout + proc.stderr
+
+
+# --- auth ------------------------------------------------------------------------
+
+AUTH_CASES: list[tuple[str, Callable[[], str | None], str, str]] = [
+    ("no token", lambda: None, "missing", "missing bearer token"),
+    ("numeric user_id", lambda: jwt(claims(user_id=42)), "bad_claims", "invalid bearer token"),
+    ("array role", lambda: jwt(claims(role=["admin"])), "bad_claims", "invalid bearer token"),
+    ("null email", lambda: jwt(claims(email=None)), "bad_claims", "invalid bearer token"),
+    ("alg none", lambda: jwt(claims(), alg="none"), "bad_algorithm", "invalid bearer token"),
+    ("expired", lambda: jwt(claims(exp=int(time.time()) - 60)), "expired", "bearer token expired"),
+    ("wrong key", lambda: jwt(claims(), key=WRONG_SECRET), "bad_signature", "invalid bearer token"),
+    ("garbage", lambda: "not.a.jwt", "malformed", "invalid bearer token"),
+]
+
+
+def test_auth_rejections(start_service: Callable[..., Service]) -> None:
+    svc = start_service()
+    for name, make_token, reason, message in AUTH_CASES:
+        before = svc.metric("auth_failures_total", reason=reason)
+        r = svc.get("/v1/whoami", make_token())
+        assert r.status == 401, name
+        assert r.json() == {"code": 401, "reason": "UNAUTHORIZED", "message": message}, name
+        assert r.headers["content-type"] == "application/json", name
+        assert r.headers["www-authenticate"].startswith('Bearer realm="api"'), name
+        assert svc.metric("auth_failures_total", reason=reason) == before + 1, name
+    # Probes and scrapes need no token.
+    for path in ("/healthz", "/readyz", "/metrics"):
+        wait_until(f"{path} to answer 200", lambda p=path: svc.get(p).status == 200)
+
+
+def test_whoami_returns_typed_claims(start_service: Callable[..., Service]) -> None:
+    svc = start_service()
+    exp = int(time.time()) + 600
+    r = svc.get("/v1/whoami", jwt(claims(exp=exp)))
+    assert r.status == 200, r.body
+    body = r.json()
+    assert body["subject"] == "u-42"
+    assert body["claims"]["user_id"] == "u-42"
+    assert body["claims"]["role"] == "admin"
+    assert body["claims"]["email"] == "u42@example.com"
+    assert body["service"] == SERVICE
+    # An allowed response carries the rate-limit headers too.
+    assert r.headers["ratelimit-limit"] == "100"
+    assert int(r.headers["ratelimit-remaining"]) == 99
+
+
+# --- rate limit -------------------------------------------------------------------
+
+
+def tight_limit(cfg: dict[str, Any]) -> None:
+    cfg["middleware"]["ratelimit"]["routes"] = {"/v1/whoami": {"limit": 3, "window": "60s"}}
+
+
+def test_rate_limit_429_with_headers(start_service: Callable[..., Service]) -> None:
+    svc = start_service(edit=tight_limit)
+    token = jwt(claims())
+    for remaining in (2, 1, 0):
+        r = svc.get("/v1/whoami", token)
+        assert r.status == 200, r.body
+        assert r.headers["ratelimit-limit"] == "3"
+        assert r.headers["ratelimit-remaining"] == str(remaining)
+        assert int(r.headers["ratelimit-reset"]) > 0
+        assert "retry-after" not in r.headers
+    r = svc.get("/v1/whoami", token)
+    assert r.status == 429
+    assert r.json() == {"code": 429, "reason": "RATE_LIMITED", "message": "rate limit exceeded"}
+    assert r.headers["ratelimit-limit"] == "3"
+    assert r.headers["ratelimit-remaining"] == "0"
+    assert 19 <= int(r.headers["retry-after"]) <= 20  # one interval: 60s / 3
+    assert 59 <= int(r.headers["ratelimit-reset"]) <= 60
+    assert svc.metric("rate_limit_blocked_total", route="/v1/whoami") == 1
+    # Health, readiness and metrics are never limited.
+    for _ in range(10):
+        assert svc.get("/healthz").status == 200
+        assert "ratelimit-limit" not in svc.get("/healthz").headers
+
+
+# --- outage -----------------------------------------------------------------------
+
+
+def readyz_redis(svc: Service) -> tuple[int, dict[str, Any]]:
+    r = svc.get("/readyz")
+    checks = {c["name"]: c for c in r.json()["checks"]}
+    return r.status, checks.get("redis", {})
+
+
+def test_outage_fail_closed_then_recovers(
+    start_service: Callable[..., Service], redis: RedisServer
+) -> None:
+    svc = start_service("config-production.yaml")
+    assert svc.proc is not None
+    pid = svc.proc.pid
+    token = jwt(claims())
+    wait_until("/readyz 200", lambda: readyz_redis(svc)[0] == 200)
+    assert svc.get("/v1/whoami", token).status == 200
+
+    redis.kill()
+    r = svc.get("/v1/whoami", token)
+    assert r.status == 503
+    assert r.json() == {
+        "code": 503,
+        "reason": "SERVICE_DEGRADED",
+        "message": "Rate limiting unavailable",
+    }
+    assert "ratelimit-limit" not in r.headers
+    assert (
+        svc.metric("rate_limit_errors_total", reason="redis_error")
+        + svc.metric("rate_limit_errors_total", reason="timeout")
+        >= 1
+    )
+    wait_until("/readyz 503 naming redis", lambda: readyz_redis(svc)[0] == 503)
+    _, check = readyz_redis(svc)
+    assert check["status"] == "down" and check["last_error"], check
+    assert svc.get("/healthz").status == 200
+
+    redis.start()
+    wait_until("traffic to recover", lambda: svc.get("/v1/whoami", token).status == 200)
+    wait_until("/readyz 200 again", lambda: readyz_redis(svc)[0] == 200)
+    r = svc.get("/v1/whoami", token)
+    assert r.status == 200 and r.headers["ratelimit-limit"] == "100"
+    assert svc.proc is not None and svc.proc.pid == pid and svc.proc.poll() is None
+
+
+def test_outage_fail_open_passes_traffic(
+    start_service: Callable[..., Service], redis: RedisServer
+) -> None:
+    svc = start_service("config.yaml")
+    token = jwt(claims())
+    assert svc.get("/v1/whoami", token).status == 200
+    redis.kill()
+    for _ in range(5):
+        r = svc.get("/v1/whoami", token)
+        assert r.status == 200, r.body
+        assert r.json()["claims"]["user_id"] == "u-42"
+        assert "ratelimit-limit" not in r.headers
+    wait_until("/readyz 503", lambda: readyz_redis(svc)[0] == 503)
+    redis.start()
+    wait_until(
+        "rate-limit headers to come back",
+        lambda: "ratelimit-limit" in svc.get("/v1/whoami", token).headers,
+    )
+
+
+def test_failure_mode_local_overrides_fail_closed(
+    start_service: Callable[..., Service], redis: RedisServer
+) -> None:
+    def local(cfg: dict[str, Any]) -> None:
+        tight_limit(cfg)
+        cfg["middleware"]["ratelimit"]["failure_mode"] = "local"
+        cfg["middleware"]["ratelimit"]["replicas"] = 3
+
+    svc = start_service("config-production.yaml", edit=local)
+    token = jwt(claims())
+    redis.kill()
+    r = svc.get("/v1/whoami", token)  # limit 3 over 3 replicas: 1 here
+    assert r.status == 200 and r.headers["ratelimit-limit"] == "1", r.body
+    r = svc.get("/v1/whoami", token)
+    assert r.status == 429 and r.json()["reason"] == "RATE_LIMITED"
+
+
+# --- the rendered service's own Go integration tests ------------------------------
+
+
+def test_go_integration_tests_run_against_redis(project: Path) -> None:
+    redis_server_binary()
+    proc = subprocess.run(
+        ["go", "test", "-race", "-count=1", "-v", "-run", "Integration", "./..."],
+        cwd=project,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-20000:]
+    assert "--- SKIP" not in out, "integration tests skipped:\n" + out[-20000:]
+    passed = set(re.findall(r"^\s*--- PASS: (TestIntegration\w+)", out, re.M))
+    expected = {
+        "TestIntegrationRedisLimitAndWindowReset",
+        "TestIntegrationRedisOneRoundTrip",
+        "TestIntegrationRedisOutageAndRecovery",
+        "TestIntegrationRateLimitReachedAndReset",
+        "TestIntegrationRateLimitFailClosed",
+        "TestIntegrationRateLimitFailOpen",
+        "TestIntegrationRateLimitFailureModeLocal",
+        "TestIntegrationServer",
+        "TestIntegrationProxy",
+    }
+    assert expected <= passed, f"missing: {sorted(expected - passed)}\n{out[-20000:]}"
