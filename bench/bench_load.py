@@ -407,8 +407,9 @@ def sustains(a: Attack) -> bool:
 def max_rate(
     vegeta: str, svc: Service, targets: Path, work: Path, quick: bool
 ) -> tuple[int, list[tuple[int, float, float, bool]]]:
-    """Highest sustained rate: double from 1,000 RPS until a step fails,
-    then bisect. Returns (rate, [(rate, error rate, p99 ms, ok)])."""
+    """Highest sustained rate: double from 1,000 RPS until a step fails (or
+    halve while the first ones fail), then bisect. Returns (rate, [(rate,
+    error rate, p99 ms, ok)]); rate 0 when even the lowest step failed."""
     step_s = 1.0 if quick else 4.0
     rate, good, bad = (500 if quick else 1000), 0, 0
     steps: list[tuple[int, float, float, bool]] = []
@@ -423,6 +424,16 @@ def max_rate(
         else:
             bad = rate
             break
+        time.sleep(0.5)
+    # The first step failed: halve the rate until one passes (at most twice).
+    halvings = 2
+    while not good and halvings:
+        rate //= 2
+        a = attack(vegeta, svc, targets, rate, step_s, work)
+        ok = sustains(a)
+        steps.append((rate, a.error_rate, a.pct(99), ok))
+        good, bad = (rate, bad) if ok else (good, rate)
+        halvings -= 1
         time.sleep(0.5)
     bisections = 0 if quick else 2
     while bad and good and bisections:
@@ -573,7 +584,8 @@ def run_load(ctx: Context) -> BenchResult:
             target="≥ 1,000 RPS" if not ctx.quick else "",
             met=maxes["stack"][0] >= RATE if not ctx.quick else None,
             note=f"{'1 s' if ctx.quick else '4 s'} steps, doubling from "
-            f"{'500' if ctx.quick else '1,000'} RPS then bisecting; a step passes with "
+            f"{'500' if ctx.quick else '1,000'} RPS (halving if it fails) then bisecting; "
+            "a step passes with "
             f"< 1 % errors, ≥ 95 % of the rate achieved and p99 < {SUSTAIN_P99_MS:g} ms",
         ),
     ]
