@@ -20,6 +20,7 @@ LINE = re.compile(
 )
 BASELINE = re.compile(r"bare|plain|baseline|nomiddleware", re.IGNORECASE)
 RTT = re.compile(r"ping|roundtrip|rtt", re.IGNORECASE)
+BYPASS = re.compile(r"skip|exempt", re.IGNORECASE)
 
 
 @dataclass
@@ -81,6 +82,11 @@ def baseline_for(bench: GoBench, benches: list[GoBench]) -> GoBench | None:
     top = bench.name.split("/")[0]
     same_pkg = [b for b in benches if b.package == bench.package and b.is_baseline]
     siblings = [b for b in same_pkg if b.name.split("/")[0] == top]
+    if BYPASS.search(bench.name):
+        # A bypass path (skip/exempt) is compared with the bare handler on the
+        # same path, which by convention is a "bare_<path>" sibling.
+        same_path = [b for b in siblings if re.search(r"bare_\w", b.name, re.IGNORECASE)]
+        siblings = same_path + [b for b in siblings if b not in same_path]
     if siblings:
         return siblings[0]
     top_level = [b for b in same_pkg if "/" not in b.name]
@@ -114,7 +120,7 @@ def target_for(
         )
     if re.search(r"chain|stack|full|^benchmarkhandler$", low) and overhead is not None:
         return "overhead < 30 µs/op", overhead < 30_000
-    if re.search(r"skip|exempt", low) and base is not None and bench.allocs_op is not None:
+    if BYPASS.search(low) and base is not None and bench.allocs_op is not None:
         extra = bench.allocs_op - (base.allocs_op or 0)
         return "0 allocs/op added on the bypass path (where practical)", extra <= 0
     if re.search(r"noop|no_op", low) and overhead is not None:

@@ -37,7 +37,8 @@ class Unavailable(Exception):
 class Figure:
     """One measured figure with its same-run baseline and target.
 
-    ``ratio`` is ``value / baseline`` unless set explicitly. ``met`` is True
+    ``ratio`` is ``value / baseline`` unless set explicitly or ``show_ratio``
+    is False. ``met`` is True
     or False when the figure has a target, None when it is informational.
     """
 
@@ -50,9 +51,10 @@ class Figure:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    show_ratio: bool = True  # False: the baseline is context (e.g. a total), not a ratio
 
     def __post_init__(self) -> None:
-        if self.ratio is None and self.baseline:
+        if self.ratio is None and self.baseline and self.show_ratio:
             self.ratio = self.value / self.baseline
 
 

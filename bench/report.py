@@ -81,6 +81,9 @@ def other_docs(docs_dir: Path) -> list[tuple[Path, str]]:
 
 
 def demote_headings(text: str, levels: int = 2) -> str:
+    """Nest an included file's headings under its section; drop a leftover
+    "(to merge into docs/benchmarks.md)" from them."""
+    text = re.sub(r"(?m)^(#.*?)\s*\(to merge into [^)]*\)\s*$", r"\1", text)
     return re.sub(r"(?m)^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + levels) + " ", text)
 
 

@@ -163,6 +163,20 @@ def test_go_bench_parser_takes_medians_and_pairs_baselines() -> None:
     )
 
 
+def test_go_bench_bypass_path_is_compared_with_the_bare_handler_on_that_path() -> None:
+    benches = bench_go.parse(
+        "pkg: example.com/x/internal/middleware\n"
+        "BenchmarkRateLimit/bare-2 \t 1000\t 300 ns/op\t 2 B/op\t 1 allocs/op\n"
+        "BenchmarkRateLimit/bare_healthz-2 \t 1000\t 400 ns/op\t 18 B/op\t 2 allocs/op\n"
+        "BenchmarkRateLimit/exempt_path-2 \t 1000\t 450 ns/op\t 18 B/op\t 2 allocs/op\n"
+    )
+    exempt = benches[2]
+    base = bench_go.baseline_for(exempt, benches)
+    assert base is not None and base.name == "BenchmarkRateLimit/bare_healthz"
+    target, met = bench_go.target_for(exempt, base, None)
+    assert "0 allocs/op added" in target and met is True
+
+
 def test_load_bench_tokens_are_hs256_jwts() -> None:
     import base64
     import hashlib

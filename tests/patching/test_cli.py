@@ -222,25 +222,25 @@ def test_only_existing_reports_skipped(cli: Callable[..., Result], config: Path)
     assert report(result)["files"][0]["status"] == "skipped"
 
 
+@pytest.mark.parametrize("staged_by_workers", [True, False])
 def test_file_changed_during_run_is_not_overwritten(
-    config: Path, monkeypatch: pytest.MonkeyPatch
+    config: Path, tmp_path: Path, staged_by_workers: bool
 ) -> None:
     from svcgen.errors import InputFileError
     from svcgen.patching import runner
     from svcgen.patching.ops import from_cli
 
-    results = runner.plan([str(config)], from_cli([FLIP[6:]], []), runner.Options())
+    other = tmp_path / "other.yaml"
+    other.write_text("a: 1\n", encoding="utf-8")
+    ops = from_cli([FLIP[6:], "a=2"], [])
+    results = runner.plan([str(other), str(config)], ops, runner.Options(), stage=staged_by_workers)
+    assert [r.status for r in results] == ["changed", "changed"]
     config.write_text("edited: by someone else\n", encoding="utf-8")
     with pytest.raises(InputFileError, match="changed while svcgen"):
-        runner.write_all(results)
+        if staged_by_workers:
+            runner.commit(results)
+        else:
+            runner.write_all(results)
     assert config.read_text() == "edited: by someone else\n"
-
-
-def test_long_runs_print_one_row_per_file(cli: Callable[..., Result], tmp_path: Path) -> None:
-    for i in range(205):
-        (tmp_path / f"c{i:03d}.yaml").write_text("a: 1\n", encoding="utf-8")
-    result = cli("--set", "a=2", "--jobs", "1", str(tmp_path / "*.yaml"))
-    assert result.exit_code == 0
-    rows = [line for line in result.stdout.splitlines() if ".yaml" in line]
-    assert len(rows) == 205
-    assert all(" changed " in row and row.endswith("set a (line 1)") for row in rows)
+    assert other.read_text() == "a: 1\n"
+    assert not list(tmp_path.rglob("*.svcgen-tmp"))

@@ -65,6 +65,7 @@ def test_one_bad_file_leaves_all_18_untouched(
     assert str(configs[11]) + ":" in detail  # file:line:col
     for c in configs:
         assert (c.read_bytes(), c.stat().st_mtime_ns) == before[c]
+    assert not list(fleet_file.parent.rglob("*.svcgen-tmp"))
 
 
 def test_missing_config_in_fleet_is_an_error(

@@ -16,8 +16,7 @@ from svcgen.patching.yaml12 import Tagged, resolve_plain
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _FLOW = set(",[]{}")
 # YAML 1.1 implicit types that are not strings (bool, int, float, null, timestamp, merge, value)
-_YAML11 = re.compile(
-    r"""(?x)\A(?:
+_YAML11_PATTERN = r"""(?x)\A(?:
       y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
     | [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
     | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
@@ -27,24 +26,29 @@ _YAML11 = re.compile(
     | ~|null|Null|NULL | << | =
     | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
     )\Z"""
-)
-_PRINTABLE = re.compile(
+_PRINTABLE_PATTERN = (
     "[\t\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\\Z"
 )
+
+
+def _printable(text: str) -> bool:
+    return re.match(_PRINTABLE_PATTERN, text) is not None  # compiled once, on first use
 
 
 def plain_ok(text: str, flow: bool) -> bool:
     """Whether ``text`` can be written as a plain scalar and still read as this string."""
     if not text or text != text.strip(" ") or text[0] in _INDICATORS:
         return False
-    if any(c in text for c in "\n\r\t\x85\u2028\u2029\ufeff") or not _PRINTABLE.match(text):
+    if any(c in text for c in "\n\r\t\x85\u2028\u2029\ufeff") or not _printable(text):
         return False
     if ": " in text or " #" in text or text.endswith(":"):
         return False
     if flow and (set(text) & _FLOW or ":" in text):
         return False
     return (
-        resolve_plain(text) == text and type(resolve_plain(text)) is str and not _YAML11.match(text)
+        type(resolve_plain(text)) is str
+        and resolve_plain(text) == text
+        and re.match(_YAML11_PATTERN, text) is None
     )
 
 
@@ -75,11 +79,7 @@ def double_quoted(text: str) -> str:
 
 def string(text: str, flow: bool, style: str | None = None) -> str:
     """A string scalar; ``style`` is the quote style of the value it replaces."""
-    if (
-        style == "'"
-        and _PRINTABLE.match(text)
-        and not any(c in text for c in "\n\r\x85\u2028\u2029")
-    ):
+    if style == "'" and _printable(text) and not any(c in text for c in "\n\r\x85\u2028\u2029"):
         return "'" + text.replace("'", "''") + "'"
     if style == '"' or not plain_ok(text, flow):
         return double_quoted(text)

@@ -32,6 +32,8 @@ class FileResult:
     lines: list[int] = field(default_factory=list)
     #: (st_dev, st_ino, st_size, st_mtime_ns, st_mode) when the file was read
     stamp: tuple[int, ...] = ()
+    #: (temporary file, file it replaces) once the new text is staged
+    staged: tuple[str, str] | None = None
 
 
 class TestFailed(Exception):
@@ -293,6 +295,14 @@ class Patcher:
         self.commit(doc, splices, lambda d: _put(self.walk(d, keys[:-1]), keys[-1], value))
         self.note(op, f"set {res.path}")
 
+    def _empty_last_document(self, doc: Doc) -> bool:
+        """An empty last document (``---`` and comments only): keys can go at the end."""
+        root = doc.root
+        if doc.index != len(self.docs) - 1 or root.start_mark.index != root.end_mark.index:
+            return False
+        rest = self.t.text[root.end_mark.index :].splitlines()
+        return all(not line.strip() or line.lstrip().startswith("#") for line in rest)
+
     def _check_override(self, res: Resolution, op: Op) -> None:
         assert res.merged is not None
         if op.shared != "override":
@@ -351,8 +361,15 @@ class Patcher:
             whole = {key: nested}
             splices = edit.set_slot(self.t, doc, res.slots[-1], parent, whole, step)
             self.commit(doc, splices, lambda d: _put(self.walk(d, keys[:-1]), keys[-1], whole))
+        elif is_null(parent) and self._empty_last_document(doc):
+            from svcgen.patching.emit import block_entry
+
+            whole = {key: nested}
+            lines = block_entry(key, nested, "", step)
+            splices = [self.t.lines_at(len(self.t.text), lines)]
+            self.commit(doc, splices, lambda d: copy.deepcopy(whole))
         elif is_null(parent):
-            raise self.t.unsupported(parent, "an empty document among others")
+            raise self.t.unsupported(parent, "this empty document (it is followed by more text)")
         else:
             raise InputFileError(
                 f"{path} needs a mapping at {res.prefix()}, found {kind_name(parent)}",
