@@ -180,7 +180,7 @@ def representative(request: pytest.FixtureRequest, copie_session: Any) -> tuple[
 @pytest.mark.slow
 def test_golangci_lint_clean(representative: tuple[Path, set[str]]) -> None:
     project, _ = representative
-    out = run([golangci_lint(), "run", "./..."], project)
+    out = run([golangci_lint(), "run", "--allow-parallel-runners", "./..."], project)
     assert "0 issues" in out, out
 
 

@@ -146,12 +146,19 @@ class _Converter:
         self.path = path
         self.doc = doc
         self.memo: dict[int, Any] = doc.values
+        self.active: set[int] = set()  # collections being converted
 
     def where(self, node: Any) -> Location:
         return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def child(self, parent: Any, slot: int, node: Any) -> Any:
         nid = id(node)
+        if nid in self.active:
+            raise InputFileError(
+                "svcgen cannot patch a file with a recursive alias (a node inside itself)",
+                where=self.where(parent),
+                fix="edit it by hand",
+            )
         if nid in self.memo:  # a second occurrence: an alias
             self.doc.shared.add(nid)
             self.doc.alias_slots.add((id(parent), slot))
@@ -174,6 +181,13 @@ class _Converter:
             value = scalar_value(node)
             self.memo[id(node)] = value
             return value
+        self.active.add(id(node))
+        try:
+            return self._collection(node)
+        finally:
+            self.active.discard(id(node))
+
+    def _collection(self, node: Any) -> Any:
         tag = node.tag
         if node.id == "sequence":
             items: list[Any] = []
