@@ -153,6 +153,24 @@ def bench_config(
     return cfg
 
 
+def keep_traffic_local(cfg: dict[str, Any]) -> list[str]:
+    """Turn off tracing when it would export to a host off this machine (the
+    production config names an OTLP collector that does not exist here):
+    benches send traffic to loopback only. Returns notes for the report."""
+    tracing = cfg.get("tracing")
+    if not isinstance(tracing, dict) or not tracing.get("enabled"):
+        return []
+    endpoint = str(tracing.get("endpoint", ""))
+    host = re.sub(r"^\w+://", "", endpoint).split("/")[0].rsplit(":", 1)[0].strip("[]")
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return []
+    tracing["enabled"] = False
+    return [
+        f"`tracing.enabled` set to false for the bench: its OTLP endpoint {endpoint} is not "
+        "on this machine, and benches send traffic to loopback only"
+    ]
+
+
 def write_config(cfg: dict[str, Any], path: Path) -> None:
     import yaml
 
@@ -500,6 +518,9 @@ def run_load(ctx: Context) -> BenchResult:
         for mode in ("baseline", "stack"):
             port = free_port()
             cfg = bench_config(base_cfg, f"127.0.0.1:{port}", redis.addr, stack=mode == "stack")
+            for note in keep_traffic_local(cfg):
+                if mode == "baseline":
+                    res.details.append(f"Config change (both runs): {note}.")
             cfg_path = work / f"config-{mode}.yaml"
             write_config(cfg, cfg_path)
             targets = work / f"targets-{mode}.txt"
@@ -772,6 +793,8 @@ def run_fail_closed(ctx: Context) -> BenchResult:
         ),
     )
     cfg = bench_config(base_cfg, "", "", stack=True)
+    for note in keep_traffic_local(cfg):
+        res.details.append(f"Config change: {note}.")
     ratelimit = cfg["middleware"]["ratelimit"]
     if "failure_mode" in ratelimit:
         mode = ratelimit.pop("failure_mode")

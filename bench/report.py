@@ -122,6 +122,17 @@ def write_markdown(
         "",
         "## Summary",
         "",
+    ]
+    judged = [f for r in results for f in r.figures if f.met is not None]
+    met = sum(1 for f in judged if f.met)
+    lines += [
+        f"{met} of {len(judged)} targets met, {len(judged) - met} missed"
+        + (
+            f"; {sum(1 for r in results if r.status != 'ok')} benches produced no figures."
+            if any(r.status != "ok" for r in results)
+            else "."
+        ),
+        "",
         *TABLE_HEAD,
     ]
     for r in results:

@@ -72,6 +72,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="where benchmarks.md, benchmarks.json and img/ go (default: docs/)",
     )
     p.add_argument("--keep-work", action="store_true", help="keep the scratch directory")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: rewrite benchmarks.md from benchmarks.json (e.g. to pick up "
+        "new docs/benchmarks-*.md files)",
+    )
     args = p.parse_args(argv)
     only = [n.strip() for chunk in args.only for n in chunk.split(",") if n.strip()]
     unknown = [n for n in only if n not in NAMES]
@@ -128,9 +134,26 @@ def previous_results(path: Path) -> dict[str, BenchResult]:
         return {}
 
 
+def report_only(out: Path) -> int:
+    path = out / "benchmarks.json"
+    if not path.exists():
+        log(f"--report-only: {path} does not exist; run the benches first")
+        return 2
+    doc = json.loads(path.read_text())
+    ordered = [BenchResult.from_json(r) for r in doc.get("results", [])]
+    machine = doc.get("machine") or machine_description()
+    md = report.write_markdown(
+        ordered, out, machine, doc.get("command", ""), bool(doc.get("quick")), doc["started"]
+    )
+    log(f"rewrote {md} from {path}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     out: Path = args.out.resolve()
+    if args.report_only:
+        return report_only(out)
     selected = [b for b in BENCHES if not args.only or b[0] in args.only]
     work = Path(tempfile.mkdtemp(prefix="svcgen-bench-"))
     ctx = Context(quick=args.quick, work=work, out=out, log=log)
@@ -161,6 +184,7 @@ def main(argv: list[str]) -> int:
                 "command": command,
                 "started": started,
                 "quick": args.quick,
+                "machine": machine,
                 "results": [r.to_json() for r in ordered],
             },
             indent=1,

@@ -2,7 +2,7 @@
 """Generate go.mod.jinja and go.sum.jinja of the go-service template.
 
     python templates/tools/gen_gomod.py           # rewrite both files
-    python templates/tools/gen_gomod.py --check   # exit 1 unless `go mod tidy` is a no-op everywhere
+    python templates/tools/gen_gomod.py --check   # exit 1 unless `go mod tidy` is a no-op
 
 A feature that is off must leave no unused module behind, so the requirements
 and checksums depend on the `features` answer. This tool renders the template
@@ -97,8 +97,8 @@ def require_blocks(gomod: str) -> list[list[str]]:
         raise SystemExit(f"unexpected go.mod header:\n{gomod[:200]}")
     rest = gomod[m.end() :]
     blocks: list[list[str]] = []
-    for chunk in rest.split("\n\n"):
-        chunk = chunk.strip("\n")
+    for raw in rest.split("\n\n"):
+        chunk = raw.strip("\n")
         if not chunk:
             continue
         lines = chunk.split("\n")
@@ -150,7 +150,11 @@ def condition(present: set[Combo], combos: Sequence[Combo], features: Sequence[s
     """A Jinja condition true exactly for the combinations in present ("" = always)."""
     if len(present) == len(combos):
         return ""
-    subsets = [frozenset(s) for n in range(1, len(features) + 1) for s in itertools.combinations(features, n)]
+    subsets = [
+        frozenset(s)
+        for n in range(1, len(features) + 1)
+        for s in itertools.combinations(features, n)
+    ]
     for subset in subsets:  # smallest first
         if present == {c for c in combos if c & subset}:
             return " or ".join(f"'{f}' in features" for f in features if f in subset)
@@ -186,7 +190,7 @@ def build(results: dict[Combo, tuple[str, str]], features: Sequence[str]) -> tup
     blocks = {c: require_blocks(gomod) for c, (gomod, _) in results.items()}
     nblocks = {len(b) for b in blocks.values()}
     if nblocks != {2}:
-        raise SystemExit(f"expected a direct and an indirect require block everywhere, got {nblocks}")
+        raise SystemExit(f"expected a direct and an indirect require block, got {nblocks}")
 
     # `go mod tidy` writes the go directive as a full release ("1.26.0").
     gomod_parts = [
@@ -258,9 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_all(template, features, Path(tmp) / "gen", check=False)
         drift = run_all(template, features, Path(tmp) / "check", check=True)
     if drift:
-        print("go mod tidy changes go.mod/go.sum for features: " + "; ".join(drift), file=sys.stderr)
+        print("go mod tidy changes go.mod/go.sum for: " + "; ".join(drift), file=sys.stderr)
         return 1
-    print(f"go.mod.jinja and go.sum.jinja are tidy for all {2 ** len(features)} feature combinations")
+    print(f"go.mod.jinja and go.sum.jinja are tidy for all {2 ** len(features)} combinations")
     return 0
 
 

@@ -4,7 +4,8 @@
   `go vet` (one shared GOCACHE; `-trimpath` lets renders in different folders share it).
 - All on, all off and each single feature off (the representative sets) also pass
   golangci-lint with zero issues and `go test -race`, and `go mod tidy` leaves go.mod and
-  go.sum unchanged (no unused module, none missing).
+  go.sum unchanged (no unused module, none missing); templates/tools/gen_gomod.py --check
+  verifies the same for all 32 combinations.
 - A feature that is off leaves nothing behind: no package, no config key, no module in
   go.mod, no README row; one that is on has all of them (so the check can fail).
 """
@@ -15,6 +16,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +220,19 @@ def test_nothing_left_behind(representative: tuple[Path, set[str]]) -> None:
             assert (marker in readme) == want, f"{feature}: {marker} in README.md"
     otel_in_client = project / "internal/httpclient/otel.go"
     assert otel_in_client.exists() == ({"tracing", "httpclient"} <= on)
+
+
+@pytest.mark.slow
+def test_gomod_templates_are_tidy_for_every_combination() -> None:
+    """go.mod.jinja/go.sum.jinja are what `go mod tidy` makes of each of the 32 renders."""
+    tool = REPO_ROOT / "templates" / "tools" / "gen_gomod.py"
+    proc = subprocess.run(
+        [sys.executable, str(tool), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert proc.returncode == 0, (
+        f"{proc.stdout}{proc.stderr}\nregenerate with: python templates/tools/gen_gomod.py"
+    )

@@ -49,6 +49,7 @@ func (c Config) Validate() error {
 		add("log.level", "%v", err)
 	}
 	errs = append(errs, c.validateAuthRateLimit()...)
+	errs = append(errs, c.validateTracingClient()...)
 	return errors.Join(errs...)
 }
 
