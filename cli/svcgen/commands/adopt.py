@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary
+from svcgen.commands import boundary, options
 
 HELP = """Bring an existing Go service (it has a go.mod) under the template.
 
@@ -33,15 +33,8 @@ go.mod, dirty tree, already adopted, unknown --data key), nothing written.
 @boundary
 def command(
     path: Annotated[Path, typer.Argument(help="The service's root directory.", show_default=False)],
-    data: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
-        ),
-    ] = None,
-    defaults: Annotated[
-        bool, typer.Option("--defaults", help="Ask nothing: use the default of every question.")
-    ] = False,
+    data: options.Data = None,
+    defaults: options.Defaults = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be added and skipped; write nothing.")
     ] = False,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary
+from svcgen.commands import boundary, options
 
 HELP = """Report each service's template version against the newest one.
 
@@ -31,15 +28,9 @@ input.
 
 @boundary
 def command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="[PATH]...", help="Service directories.", show_default=False),
-    ] = None,
-    fleet: Annotated[
-        Path | None,
-        typer.Option("--fleet", metavar="FILE", help="Fleet file (the one patch-config reads)."),
-    ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    paths: options.ServicePaths = None,
+    fleet: options.Fleet = None,
+    json_out: options.Json = False,
 ) -> None:
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary
+from svcgen.commands import boundary, options
 
 HELP = """Render a new Go service into DIR/NAME.
 
@@ -48,15 +48,8 @@ def command(
     dest: Annotated[
         Path, typer.Option("--dest", metavar="DIR", help="Parent directory of the new service.")
     ] = Path("."),
-    data: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data", metavar="KEY=VALUE", help="Answer a template question (repeatable)."
-        ),
-    ] = None,
-    defaults: Annotated[
-        bool, typer.Option("--defaults", help="Ask nothing: use the default of every question.")
-    ] = False,
+    data: options.Data = None,
+    defaults: options.Defaults = False,
     trust: Annotated[
         bool,
         typer.Option("--trust", help="Run the template's tasks (e.g. git init, go mod download)."),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary
+from svcgen.commands import boundary, options
 from svcgen.errors import UsageError
 
 HELP = """Patch YAML config files in place, changing only the patched lines.
@@ -63,9 +63,7 @@ def command(
             help="YAML list of set/unset/merge/test operations, or an RFC 6902 JSON Patch.",
         ),
     ] = None,
-    fleet: Annotated[
-        Path | None, typer.Option("--fleet", metavar="FILE", help="Fleet file listing services.")
-    ] = None,
+    fleet: options.Fleet = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if changes are pending.")
     ] = False,
@@ -82,9 +80,7 @@ def command(
         int,
         typer.Option("--jobs", "-j", metavar="N", help="Worker processes (0: one per CPU).", min=0),
     ] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable report on stdout.")
-    ] = False,
+    as_json: options.Json = False,
 ) -> None:
     from svcgen.patching.ops import from_cli, load_patch_file
     from svcgen.patching.runner import Options, expand_targets, run

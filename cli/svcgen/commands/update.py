@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary
+from svcgen.commands import boundary, options
 
 HELP = """Update services to a newer version of their template, keeping local edits.
 
@@ -38,14 +37,8 @@ conflicts; 2 any service was refused (dirty) or errored, or bad input.
 
 @boundary
 def command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="[PATH]...", help="Service directories.", show_default=False),
-    ] = None,
-    fleet: Annotated[
-        Path | None,
-        typer.Option("--fleet", metavar="FILE", help="Fleet file (the one patch-config reads)."),
-    ] = None,
+    paths: options.ServicePaths = None,
+    fleet: options.Fleet = None,
     to: Annotated[
         str | None,
         typer.Option("--to", metavar="REF", help="Template version to update to. Default: newest."),
@@ -64,7 +57,7 @@ def command(
     jobs: Annotated[
         int, typer.Option("--jobs", metavar="N", help="Services updated in parallel.")
     ] = 1,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_out: options.Json = False,
     trust: Annotated[
         bool,
         typer.Option(
