@@ -312,6 +312,8 @@ def _print(command: str, results: Sequence[RepoResult], opts: Any) -> None:
         rows,
     )
     for r in results:
+        if r.status in ("error", "refused"):
+            console.error(f"{r.name}: {r.message}")
         if r.merge_request and "compare" in r.merge_request and r.status == "pushed":
             console.info(f"{r.name}: open the pull request at {r.merge_request}")
     if any(r.status == "conflicts" for r in results) and not opts.dry_run:
