@@ -215,15 +215,17 @@ def push(
 
 
 def push_failure(output: str) -> str:
-    """The most telling line of a failed push: the remote's own words, else git's."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    remote = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+    """The most telling words of a failed push: the remote's own message, and git's
+    reason for the ref (``[remote rejected] (pre-receive hook declined)``)."""
+    raw = [line for line in output.splitlines() if line.strip()]
+    remote = [line.removeprefix("remote:").strip() for line in raw if line.startswith("remote:")]
     remote = [line for line in remote if line]
-    for line in lines:
-        if line.startswith("!") or "[rejected]" in line or "[remote rejected]" in line:
-            reason = line
+    reason = ""
+    for line in raw:
+        if line.startswith("!"):  # porcelain: "!<TAB>src:dst<TAB>[rejected] (why)"
+            reason = line.split("\t")[-1].strip()
             break
     else:
-        reason = next((line for line in lines if line.startswith(("error:", "fatal:"))), "")
+        reason = next((x.strip() for x in raw if x.startswith(("error:", "fatal:"))), "")
     parts = [p for p in (remote[-1] if remote else "", reason) if p]
     return "; ".join(parts) or "git push failed"
