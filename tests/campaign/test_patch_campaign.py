@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from campaign_helpers import (
     BRANCH,
@@ -39,6 +40,32 @@ def fleet_of(tmp: Path, n: int) -> tuple[Path, dict[str, Path], dict[str, Path]]
 
 def branch_commits(remote: Path) -> list[str]:
     return git(remote, "rev-list", f"main..refs/heads/{BRANCH}").split()
+
+
+def check_pushed(item: dict[str, Any], name: str, remote: Path, repo: Path) -> None:
+    """One pushed repository of the 18: one push with the MR options, one commit."""
+    assert item["status"] == "pushed", item
+    assert item["branch"] == BRANCH
+    assert item["pushed"] is True
+    assert item["commit"] == remote_sha(remote, f"refs/heads/{BRANCH}")
+    assert item["merge_request"] == (f"https://gitlab.example.com/team/{name}/-/merge_requests/1")
+    # exactly one push, with exactly the merge-request options
+    log = pushes(remote)
+    assert [p["options"] for p in log] == [MR_OPTIONS], name
+    assert log[0]["refs"] == [("0" * 40, item["commit"], f"refs/heads/{BRANCH}")]
+    # one commit on main, changing exactly the patched line(s)
+    assert len(branch_commits(remote)) == 1
+    assert git(remote, "log", "-1", "--format=%s", BRANCH).strip() == TITLE
+    diff = git(remote, "diff", "main", BRANCH)
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    n = 2 if name == "mono" else 1
+    assert changed.count("-    fail_closed: false   # P0-3: deny when Redis is down") == n
+    assert changed.count("+    fail_closed: true    # P0-3: deny when Redis is down") == n
+    assert len(changed) == 2 * n
+    # the local branch points at the pushed commit
+    assert git(repo, "rev-parse", BRANCH).strip() == item["commit"]
 
 
 def test_campaign_over_18_repositories_with_two_jobs(tmp_path: Path, scratch: Path) -> None:
@@ -89,31 +116,7 @@ def test_campaign_over_18_repositories_with_two_jobs(tmp_path: Path, scratch: Pa
             assert pushes(remote) == []
             assert remote_sha(remote, f"refs/heads/{BRANCH}") is None
             continue
-        assert item["status"] == "pushed", item
-        assert item["branch"] == BRANCH
-        assert item["pushed"] is True
-        assert item["commit"] == remote_sha(remote, f"refs/heads/{BRANCH}")
-        assert item["merge_request"] == (
-            f"https://gitlab.example.com/team/{name}/-/merge_requests/1"
-        )
-        # exactly one push, with exactly the merge-request options
-        log = pushes(remote)
-        assert [p["options"] for p in log] == [MR_OPTIONS], name
-        assert log[0]["refs"] == [("0" * 40, item["commit"], f"refs/heads/{BRANCH}")]
-        # one commit on main, changing exactly the patched line(s)
-        assert len(branch_commits(remote)) == 1
-        assert git(remote, "log", "-1", "--format=%s", BRANCH).strip() == TITLE
-        diff = git(remote, "diff", "main", BRANCH)
-        changed = [
-            line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
-        ]
-        n = 2 if name == "mono" else 1
-        assert changed.count("-    fail_closed: false   # P0-3: deny when Redis is down") == n
-        assert changed.count("+    fail_closed: true    # P0-3: deny when Redis is down") == n
-        assert len(changed) == 2 * n
-        # the local branch points at the pushed commit
-        repo = mono if name == "mono" else repos[name]
-        assert git(repo, "rev-parse", BRANCH).strip() == item["commit"]
+        check_pushed(item, name, remote, mono if name == "mono" else repos[name])
 
     # the dirty checkout is exactly as it was; its half-done edit is not in the branch
     assert snapshot(dirty) == before
@@ -138,7 +141,8 @@ def test_campaign_over_18_repositories_with_two_jobs(tmp_path: Path, scratch: Pa
 def test_rerun_after_the_base_moved_updates_the_branch_in_place(tmp_path: Path) -> None:
     fleet, repos, remotes = fleet_of(tmp_path, 3)
     record = tmp_path / "c.json"
-    args = ("patch-config", "--set", SET, "--fleet", str(fleet), *CAMPAIGN, "--campaign", str(record))
+    args = ("patch-config", "--set", SET, "--fleet", str(fleet), *CAMPAIGN)
+    args += ("--campaign", str(record))
     code, first = run_json(*args)
     assert code == 0, first
     old = {name: item["commit"] for name, item in items(first).items()}
@@ -170,7 +174,8 @@ def test_only_failed_reruns_the_repository_whose_push_was_rejected(tmp_path: Pat
     fleet, repos, remotes = fleet_of(tmp_path, 3)
     (remotes["svc01"] / "reject").write_text("", encoding="utf-8")
     record = tmp_path / "c.json"
-    args = ("patch-config", "--set", SET, "--fleet", str(fleet), *CAMPAIGN, "--campaign", str(record))
+    args = ("patch-config", "--set", SET, "--fleet", str(fleet), *CAMPAIGN)
+    args += ("--campaign", str(record))
     code, out, err = run(*args)
     assert code == 2, out + err
     assert "svc01: committed, but the push to origin failed" in err

@@ -42,8 +42,7 @@ def tiny_template(dest: Path) -> Path:
     """copier.yml, a Makefile and the answers file; v1.0.0, then v2.0.0 (C changes)."""
     (dest / "template").mkdir(parents=True)
     (dest / "copier.yml").write_text(
-        "_subdirectory: template\n_answers_file: .copier-answers.yml\n"
-        "service_name:\n  type: str\n",
+        "_subdirectory: template\n_answers_file: .copier-answers.yml\nservice_name:\n  type: str\n",
         encoding="utf-8",
     )
     (dest / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
