@@ -291,15 +291,17 @@ def _print(command: str, results: Sequence[RepoResult], opts: Any) -> None:
             console.diff(r.diff)
         for note in r.notes:
             console.warning(f"{r.name}: {note} (template tasks run only with --trust)")
+    from rich.markup import escape  # the cells are plain text, not rich markup
+
     rows = [
         (
-            r.name,
+            escape(r.name),
             r.status,
-            r.branch or "",
+            escape(r.branch or ""),
             (r.commit or "")[:10],
             "yes" if r.pushed else "no",
-            r.merge_request or "",
-            r.message,
+            escape(r.merge_request or ""),
+            escape(r.message),
         )
         for r in results
     ]
