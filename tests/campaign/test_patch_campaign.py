@@ -272,3 +272,27 @@ def test_campaign_flags_need_branch_and_consistent_input(tmp_path: Path) -> None
         code, out, err = run(*args)
         assert code == 2, (args, out, err)
         assert message in err, (args, err)
+
+
+def test_a_branch_someone_else_pushed_to_is_not_overwritten(tmp_path: Path) -> None:
+    fleet, _, remotes = fleet_of(tmp_path, 1)
+    remote = remotes["svc00"]
+    record = tmp_path / "c.json"
+    args = ("patch-config", "--set", SET, "--fleet", str(fleet), *CAMPAIGN)
+    args += ("--campaign", str(record))
+    code, first = run_json(*args)
+    assert code == 0, first
+    # a colleague adds a commit to the campaign branch
+    clone = tmp_path / "colleague"
+    git(tmp_path, "clone", "-q", "--branch", BRANCH, str(remote), str(clone))
+    (clone / "README.md").write_text("reviewed\n", encoding="utf-8")
+    git(clone, "commit", "-qam", "review fix")
+    git(clone, "push", "-q", "origin", BRANCH)
+    theirs = git(clone, "rev-parse", "HEAD").strip()
+
+    code, report = run_json(*args)
+    assert code == 2, report
+    item = items(report)["svc00"]
+    assert item["status"] == "error" and item["pushed"] is False
+    assert "stale info" in item["message"] and "someone else pushed" in item["message"]
+    assert remote_sha(remote, f"refs/heads/{BRANCH}") == theirs

@@ -111,7 +111,8 @@ class Workspace:
     base: gitops.Base | None = None
     url: str | None = None
     provider: provider.Provider | None = None
-    remote_sha: str | None = None
+    remote_sha: str | None = None  # the branch on the remote before this run
+    lease: str | None = None  # what the remote branch must still be for the push
     applied: Applied = field(default_factory=Applied)
 
     def target(self, member: Member) -> Path:
@@ -188,7 +189,8 @@ def run(
         if rec is not None and not opts.dry_run:
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             for ws in todo:
-                rec.repositories[str(ws.repo)] = _entry(ws.result, now)
+                previous = rec.entry(ws.repo) or {}
+                rec.repositories[str(ws.repo)] = _entry(ws.result, now, previous)
             rec.save()
     return [ws.result for ws in spaces]
 
@@ -280,6 +282,11 @@ def _prepare(ws: Workspace, opts: Options, rec: record.Record | None) -> None:
             return
     if opts.push:
         ws.remote_sha = gitops.remote_branch(ws.repo, opts.remote, opts.branch)
+        # The lease: the commit svcgen pushed last time (from the campaign file), so
+        # that commits someone else pushed to the branch since are never overwritten.
+        entry = rec.entry(ws.repo) if rec is not None else None
+        known = (entry or {}).get("pushed_commit")
+        ws.lease = ws.remote_sha if ws.remote_sha is None or not known else str(known)
     ws.worktree = gitops.Worktree(ws.repo, ws.base.commit)
 
 
@@ -373,12 +380,18 @@ def _push(
         if open_mr and ws.provider == "gitlab":
             assert ws.base.target is not None
             options = provider.gitlab_push_options(ws.base.target, title)
-        pushed = gitops.push(ws.repo, opts.remote, opts.branch, ws.remote_sha, options)
+        pushed = gitops.push(ws.repo, opts.remote, opts.branch, ws.lease, options)
         if not pushed.ok:
             r.message = (
                 f"committed, but the push to {opts.remote} failed: "
                 f"{gitops.push_failure(pushed.output)}"
             )
+            if "stale info" in pushed.output:
+                r.message += (
+                    f" ({opts.remote}/{opts.branch} has commits svcgen did not push: "
+                    "someone else pushed to it; look at them, then delete that branch "
+                    "or choose another --branch)"
+                )
             r.status = "error"
             return
         r.pushed, r.status = True, "pushed"
@@ -411,7 +424,8 @@ def _push(
             r.message += "; gh is not on PATH: open the compare URL to create the pull request"
 
 
-def _entry(r: RepoResult, now: str) -> dict[str, Any]:
+def _entry(r: RepoResult, now: str, previous: dict[str, Any]) -> dict[str, Any]:
+    pushed_commit = r.commit if r.pushed else previous.get("pushed_commit")
     return {
         "name": r.name,
         "services": r.services,
@@ -422,6 +436,7 @@ def _entry(r: RepoResult, now: str) -> dict[str, Any]:
         "commit": r.commit,
         "pushed": r.pushed,
         "merge_request": r.merge_request,
+        "pushed_commit": pushed_commit,
         "error": None if r.ok else r.message,
         "updated_at": now,
     }
