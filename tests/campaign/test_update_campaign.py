@@ -130,3 +130,39 @@ def test_update_campaign_with_a_conflicting_repository(tmp_path: Path) -> None:
     assert snapshot(beta) == before
     for repo in (alpha, beta):
         assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_services_sharing_a_repository_get_one_commit(tmp_path: Path) -> None:
+    template = tiny_template(tmp_path / "tiny-template")
+    mono = tmp_path / "repos" / "mono"
+    for name in ("orders", "payments"):
+        code, out, err = run(
+            "new", name, "--template", str(template), "--vcs-ref", "v1.0.0",
+            "--dest", str(mono / "services"), "--defaults",
+        )  # fmt: skip
+        assert code == 0, out + err
+    git(mono, "init", "-q", "-b", "main")
+    commit_all(mono, "two services")
+    remote = make_remote(tmp_path / "remotes" / "mono.git")
+    git(mono, "remote", "add", "origin", str(remote))
+    git(mono, "push", "-q", "origin", "main")
+    (remote / "push-log").unlink()
+    services = [(n, mono / "services" / n) for n in ("orders", "payments")]
+    fleet = write_fleet(tmp_path / "fleet.yaml", services)
+
+    code, report = run_json(
+        "update", "--fleet", str(fleet), "--branch", BRANCH, "--push", "--jobs", "2"
+    )
+    assert code == 0, report
+    assert report["summary"] == {"total": 1, "pushed": 1}
+    (item,) = report["items"]
+    assert item["name"] == "mono" and item["services"] == ["orders", "payments"]
+    assert git(remote, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+    changed = git(remote, "diff", "--name-only", "main", BRANCH).split()
+    assert sorted(changed) == [
+        f"services/{n}/{f}"
+        for n in ("orders", "payments")
+        for f in (".copier-answers.yml", "Makefile", "UPDATING.md")
+    ]
+    assert git(remote, "log", "-1", "--format=%s", BRANCH).strip() == TITLE
+    assert [p["options"] for p in pushes(remote)] == [[]]  # no --merge-request
