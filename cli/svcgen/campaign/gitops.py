@@ -66,14 +66,24 @@ def fetch(repo: Path, remote: str) -> None:
     vcs.git("fetch", "--quiet", remote, cwd=repo)
 
 
-def remote_branch(repo: Path, remote: str, branch: str) -> str | None:
-    """The commit ``branch`` points to on ``remote`` right now, or None."""
-    out = vcs.git("ls-remote", "--heads", remote, f"refs/heads/{branch}", cwd=repo)
+@dataclass(frozen=True)
+class RemoteHeads:
+    default: str | None  # the remote's default branch ("main"), if it has one
+    branch: str | None  # the commit the campaign branch points to there, if it exists
+
+
+def remote_heads(repo: Path, remote: str, branch: str) -> RemoteHeads:
+    """The remote's default branch and the campaign branch, in one ``ls-remote``."""
+    out = vcs.git("ls-remote", "--symref", remote, "HEAD", f"refs/heads/{branch}", cwd=repo)
+    default = sha = None
     for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        if ref == f"refs/heads/{branch}":
-            return sha
-    return None
+        if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
+            default = line.removeprefix("ref: refs/heads/").removesuffix("\tHEAD")
+        else:
+            commit, _, ref = line.partition("\t")
+            if ref == f"refs/heads/{branch}":
+                sha = commit
+    return RemoteHeads(default=default, branch=sha)
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,9 @@ class Base:
     target: str | None  # the branch a merge request targets ("main"), if known
 
 
-def resolve_base(repo: Path, base: str | None, remote: str | None) -> Base:
+def resolve_base(
+    repo: Path, base: str | None, remote: str | None, remote_default: str | None
+) -> Base:
     """``--base REF``, else the remote's default branch, else HEAD."""
     if base is not None:
         commit = _commit_of(repo, base)
@@ -96,12 +108,10 @@ def resolve_base(repo: Path, base: str | None, remote: str | None) -> Base:
         else:
             target = base
         return Base(ref=base, commit=commit, target=target)
-    if remote is not None:
-        default = _remote_default_branch(repo, remote)
-        if default is not None:
-            commit = _commit_of(repo, f"refs/remotes/{remote}/{default}")
-            if commit is not None:
-                return Base(ref=f"{remote}/{default}", commit=commit, target=default)
+    if remote is not None and remote_default is not None:
+        commit = _commit_of(repo, f"refs/remotes/{remote}/{remote_default}")
+        if commit is not None:
+            return Base(ref=f"{remote}/{remote_default}", commit=commit, target=remote_default)
     commit = _commit_of(repo, "HEAD")
     if commit is None:
         raise VcsError("the repository has no commit", where=repo)
@@ -116,20 +126,6 @@ def _commit_of(repo: Path, ref: str) -> str | None:
 def _current_branch(repo: Path) -> str | None:
     out = vcs.git("symbolic-ref", "--quiet", "--short", "HEAD", cwd=repo, check=False)
     return out.strip() or None
-
-
-def _remote_default_branch(repo: Path, remote: str) -> str | None:
-    out = vcs.git(
-        "symbolic-ref", "--quiet", f"refs/remotes/{remote}/HEAD", cwd=repo, check=False
-    ).strip()
-    if out.startswith(f"refs/remotes/{remote}/"):
-        return out.removeprefix(f"refs/remotes/{remote}/")
-    # A remote added by hand has no local HEAD: ask the remote itself.
-    out = vcs.git("ls-remote", "--symref", remote, "HEAD", cwd=repo, check=False)
-    for line in out.splitlines():
-        if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
-            return line.removeprefix("ref: refs/heads/").removesuffix("\tHEAD")
-    return None
 
 
 class Worktree:
@@ -168,8 +164,10 @@ class Worktree:
         vcs.git(
             "worktree", "remove", "--force", "--force", str(self.path), cwd=self.repo, check=False
         )
+        if self.path.exists():  # remove failed: let git forget the worktree anyway
+            shutil.rmtree(self._root, ignore_errors=True)
+            vcs.git("worktree", "prune", cwd=self.repo, check=False)
         shutil.rmtree(self._root, ignore_errors=True)
-        vcs.git("worktree", "prune", cwd=self.repo, check=False)
 
 
 def same_change(repo: Path, existing: str, parent: str, tree_of: str) -> bool:

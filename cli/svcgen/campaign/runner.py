@@ -262,12 +262,15 @@ def _prepare(ws: Workspace, opts: Options, rec: record.Record | None) -> None:
         )
         return
     ws.url = gitops.remote_url(ws.repo, opts.remote)
+    heads = gitops.RemoteHeads(default=None, branch=None)
     if ws.url is not None:
         gitops.fetch(ws.repo, opts.remote)
+        heads = gitops.remote_heads(ws.repo, opts.remote, opts.branch)
     elif opts.push:
         r.message = f"no remote {opts.remote!r}; add it (git remote add) or give --remote NAME"
         return
-    ws.base = gitops.resolve_base(ws.repo, opts.base, opts.remote if ws.url else None)
+    remote = opts.remote if ws.url else None
+    ws.base = gitops.resolve_base(ws.repo, opts.base, remote, heads.default)
     r.base = ws.base.ref
     if opts.merge_request:
         ws.provider = opts.provider or provider.detect(ws.url)
@@ -281,7 +284,7 @@ def _prepare(ws: Workspace, opts: Options, rec: record.Record | None) -> None:
             r.message = "no branch for the merge request to target (give --base BRANCH)"
             return
     if opts.push:
-        ws.remote_sha = gitops.remote_branch(ws.repo, opts.remote, opts.branch)
+        ws.remote_sha = heads.branch
         # The lease: the commit svcgen pushed last time (from the campaign file), so
         # that commits someone else pushed to the branch since are never overwritten.
         entry = rec.entry(ws.repo) if rec is not None else None
