@@ -296,3 +296,21 @@ def test_a_branch_someone_else_pushed_to_is_not_overwritten(tmp_path: Path) -> N
     assert item["status"] == "error" and item["pushed"] is False
     assert "stale info" in item["message"] and "someone else pushed" in item["message"]
     assert remote_sha(remote, f"refs/heads/{BRANCH}") == theirs
+
+
+def test_targets_are_grouped_by_repository(tmp_path: Path) -> None:
+    _, repos, remotes = fleet_of(tmp_path, 2)
+    plain = tmp_path / "repos" / "plain" / "configs"
+    plain.mkdir(parents=True)
+    (plain / "config-production.yaml").write_text("middleware: {}\n", encoding="utf-8")
+    pattern = str(tmp_path / "repos" / "*" / "configs" / "*.yaml")
+    code, report = run_json("patch-config", "--set", SET, pattern, "--branch", BRANCH)
+    assert code == 2, report
+    by_name = items(report)
+    assert [by_name[n]["status"] for n in ("svc00", "svc01")] == ["committed", "committed"]
+    assert "not inside a git repository" in by_name["configs"]["message"]
+    assert (plain / "config-production.yaml").read_text() == "middleware: {}\n"
+    for name, repo in repos.items():
+        shown = git(repo, "show", f"{BRANCH}:configs/config-production.yaml")
+        assert "fail_closed: true" in shown
+        assert pushes(remotes[name]) == []

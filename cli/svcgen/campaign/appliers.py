@@ -16,6 +16,7 @@ from typing import Any
 
 from svcgen.campaign import gitops
 from svcgen.campaign.runner import Applier, Member, Workspace
+from svcgen.errors import SvcgenError
 
 # ----------------------------------------------------------------- patch-config
 
@@ -27,7 +28,7 @@ def members_from_files(files: Sequence[str]) -> list[Member]:
         path = Path(f).resolve()
         try:
             top = gitops.toplevel(path.parent)
-        except Exception:
+        except SvcgenError:
             top = path.parent  # not in a repository: the runner reports it
         by_top.setdefault(top, []).append(os.path.relpath(path, top))
     return [Member(name=top.name, path=top, files=tuple(rels)) for top, rels in by_top.items()]
