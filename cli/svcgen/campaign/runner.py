@@ -167,19 +167,25 @@ def run(
     for ws in spaces:
         if rec is not None and opts.only_failed and rec.succeeded(ws.repo):
             _skip(ws, rec.entry(ws.repo) or {})
-        elif ws.result.status == "error" and ws.result.message:
-            pass  # not a repository: reported as it is
-        else:
+        elif not (ws.result.status == "error" and ws.result.message):
             todo.append(ws)
+            continue
+        if on_done is not None:  # skipped, or not a repository: reported as it is
+            on_done(ws.result)
     try:
         _each(todo, opts.jobs, lambda ws: _prepare(ws, opts, rec))
         active = [ws for ws in todo if ws.active]
+        if on_done is not None:
+            for ws in todo:
+                if not ws.active:  # refused or failed while preparing
+                    on_done(ws.result)
         if active:
             try:
                 applier(active, opts.jobs)
-            except SvcgenError as exc:
+            except Exception as exc:  # every repository of the batch failed the same way
+                message = exc.message if isinstance(exc, SvcgenError) else f"{exc!r}"
                 for ws in active:
-                    ws.applied.error = exc.message
+                    ws.applied.error = message
         _each(active, opts.jobs, lambda ws: _deliver(ws, opts, rec, on_done))
     finally:
         for ws in todo:

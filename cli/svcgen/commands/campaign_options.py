@@ -253,9 +253,14 @@ def run_patch(
 def _run(command: str, members: list[Member], applier: Any, opts: Any, json_out: bool) -> int:
     from svcgen.campaign import runner
 
-    total = len({str(m.path) for m in members})
+    total = len(members)  # advanced once per service of each finished repository
     with console.progress(command, total=total, enabled=total > 1) as advance:
-        results = runner.run(members, applier, opts, on_done=lambda _r: advance())
+
+        def done(r: RepoResult) -> None:
+            for _ in r.services:
+                advance()
+
+        results = runner.run(members, applier, opts, on_done=done)
     code = runner.exit_code(results)
     if json_out:
         from svcgen import report
