@@ -92,6 +92,14 @@ def test_update_campaign_with_a_conflicting_repository(tmp_path: Path) -> None:
     args = ("update", "--fleet", str(fleet), "--branch", BRANCH, "--push", "--merge-request")
     args += ("--provider", "gitlab", "--jobs", "2")
 
+    code, report = run_json("update", "--fleet", str(fleet), "--branch", BRANCH, "--dry-run")
+    assert code == 1, report  # conflicts
+    by_name = items(report)
+    assert by_name["alpha"]["status"] == "would update"
+    assert "+C := 2" in by_name["alpha"]["diff"]
+    assert by_name["beta"]["status"] == "conflicts"
+    assert git(alpha, "branch", "--list", BRANCH) == ""
+
     code, report = run_json(*args)
     assert code == 1, report
     by_name = items(report)
