@@ -76,15 +76,21 @@ def service(tmp: Path, template: Path, name: str) -> tuple[Path, Path]:
     return path, remote
 
 
+def conflicting_service(tmp: Path, template: Path, name: str) -> tuple[Path, Path]:
+    """A service whose own edit of line C conflicts with v2's."""
+    path, remote = service(tmp, template, name)
+    makefile = path / "Makefile"
+    makefile.write_text(makefile.read_text().replace("C := 1", "C := local"), encoding="utf-8")
+    commit_all(path, "local edit")
+    git(path, "push", "-q", "origin", "main")
+    (remote / "push-log").unlink()
+    return path, remote
+
+
 def test_update_campaign_with_a_conflicting_repository(tmp_path: Path) -> None:
     template = tiny_template(tmp_path / "tiny-template")
     alpha, alpha_remote = service(tmp_path, template, "alpha")
-    beta, beta_remote = service(tmp_path, template, "beta")
-    makefile = beta / "Makefile"
-    makefile.write_text(makefile.read_text().replace("C := 1", "C := local"), encoding="utf-8")
-    commit_all(beta, "local edit")
-    git(beta, "push", "-q", "origin", "main")
-    (beta_remote / "push-log").unlink()
+    beta, beta_remote = conflicting_service(tmp_path, template, "beta")
     # beta's owner also has uncommitted work: an in-place update would refuse it
     (beta / "scratch.txt").write_text("wip\n", encoding="utf-8")
     before = snapshot(beta)
