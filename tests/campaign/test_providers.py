@@ -68,7 +68,7 @@ def test_github_pull_request_through_gh(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     record = tmp_path / "c.json"
     args = ("patch-config", "--set", SET, "--fleet", str(fleet), "--branch", BRANCH)
-    args += ("--push", "--merge-request", "--campaign", str(record))
+    args += ("--push", "origin", "--merge-request", "--campaign", str(record))
 
     code, report = run_json(*args)
     assert code == 0, report
@@ -108,7 +108,7 @@ def test_github_without_gh_records_the_compare_url(
     monkeypatch.setenv("PATH", os.pathsep.join(path))
     code, out, err = run(
         "patch-config", "--set", SET, "--fleet", str(fleet), "--branch", BRANCH,
-        "--push", "--merge-request",
+        "--push=origin", "--merge-request",
     )  # fmt: skip
     assert code == 0, out + err
     url = f"https://github.com/acme/orders/compare/main...{BRANCH}?expand=1"
@@ -143,3 +143,30 @@ def test_remote_urls(url: str, host: str | None, path: str | None, detected: str
     parsed = provider.parse_remote_url(url)
     assert (parsed.host if parsed else None, parsed.path if parsed else None) == (host, path)
     assert provider.detect(url) == detected
+
+
+def test_push_takes_an_optional_remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from svcgen.commands.campaign_options import push_remote
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders").mkdir()
+    assert push_remote(["--push"]) == ["--push"]
+    assert push_remote(["--push", "upstream", "x"]) == ["--push", "--remote", "upstream", "x"]
+    assert push_remote(["--push=up"]) == ["--push", "--remote", "up"]
+    assert push_remote(["--push", "--merge-request"]) == ["--push", "--merge-request"]
+    assert push_remote(["--push", "orders"]) == ["--push", "orders"]  # an existing path
+    assert push_remote(["--push", "../svc"]) == ["--push", "../svc"]
+    assert push_remote(["--", "--push", "up"]) == ["--", "--push", "up"]
+
+
+def test_push_to_a_remote_that_is_not_there(tmp_path: Path) -> None:
+    remote = make_remote(tmp_path / "remotes" / "orders.git")
+    repo = make_repo(tmp_path / "repos" / "orders", remote, {".": "false"})
+    fleet = write_fleet(tmp_path / "fleet.yaml", [("orders", repo)])
+    code, report = run_json(
+        "patch-config", "--set", SET, "--fleet", str(fleet), "--branch", BRANCH,
+        "--push", "upstream",
+    )  # fmt: skip
+    assert code == 2
+    assert "no remote 'upstream'" in items(report)["orders"]["message"]
+    assert git(repo, "branch", "--list", BRANCH) == ""

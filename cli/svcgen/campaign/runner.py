@@ -273,7 +273,9 @@ def _prepare(ws: Workspace, opts: Options, rec: record.Record | None) -> None:
         gitops.fetch(ws.repo, opts.remote)
         heads = gitops.remote_heads(ws.repo, opts.remote, opts.branch)
     elif opts.push:
-        r.message = f"no remote {opts.remote!r}; add it (git remote add) or give --remote NAME"
+        r.message = (
+            f"no remote {opts.remote!r}; add it (git remote add) or name another: --push REMOTE"
+        )
         return
     remote = opts.remote if ws.url else None
     ws.base = gitops.resolve_base(ws.repo, opts.base, remote, heads.default)

@@ -9,12 +9,14 @@ and hands the run to :func:`run_update` or :func:`run_patch` when
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from svcgen import console
 from svcgen.errors import UsageError
@@ -58,16 +60,58 @@ Push = Annotated[
     bool,
     typer.Option(
         "--push",
-        help="Push the branch to --remote (with --force-with-lease when it exists).",
+        help="--push [REMOTE]: push the branch to REMOTE (default: origin), with "
+        "--force-with-lease when it exists. Also --push=REMOTE.",
         rich_help_panel=PANEL,
     ),
 ]
+# Carries --push's REMOTE (see Command); hidden, as --push REMOTE is the documented form.
 Remote = Annotated[
     str,
-    typer.Option(
-        "--remote", metavar="REMOTE", help="The remote to fetch and push.", rich_help_panel=PANEL
-    ),
+    typer.Option("--remote", metavar="REMOTE", hidden=True, help="The remote to push to."),
 ]
+
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def push_remote(args: list[str]) -> list[str]:
+    """Rewrite ``--push REMOTE`` and ``--push=REMOTE`` into ``--push --remote REMOTE``.
+
+    Typer's parser has no options with an optional value, so :class:`Command`
+    does this before parsing. The word after ``--push`` is its REMOTE when it is
+    a remote name (letters, digits, ``._-``) and not an existing path: a service
+    PATH or TARGET right after ``--push`` stays one.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out += args[i:]
+            break
+        if arg.startswith("--push="):
+            out += ["--push", "--remote", arg.removeprefix("--push=")]
+        elif (
+            arg == "--push"
+            and i + 1 < len(args)
+            and _REMOTE_NAME.fullmatch(args[i + 1])
+            and not os.path.exists(args[i + 1])
+        ):
+            out += ["--push", "--remote", args[i + 1]]
+            i += 1
+        else:
+            out.append(arg)
+        i += 1
+    return out
+
+
+class Command(TyperCommand):
+    """The Typer command class of ``update`` and ``patch-config``: ``--push [REMOTE]``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, push_remote(list(args)))
+
+
 MergeRequest = Annotated[
     bool,
     typer.Option(
@@ -160,7 +204,8 @@ def flags(
             if on
         ]
         if given:
-            raise UsageError(f"{given[0]} needs --branch NAME", fix="add --branch NAME")
+            flag = "--push REMOTE" if given[0] == "--remote" else given[0]
+            raise UsageError(f"{flag} needs --branch NAME", fix="add --branch NAME")
         return None
     if provider is not None and provider not in ("gitlab", "github"):
         raise UsageError(f"--provider {provider}: must be gitlab or github")
