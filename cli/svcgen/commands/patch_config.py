@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary, options
+from svcgen.commands import boundary, campaign_options, options
 from svcgen.errors import UsageError
 
 HELP = """Patch YAML config files in place, changing only the patched lines.
@@ -28,6 +28,12 @@ Examples:
   svcgen patch-config --set middleware.ratelimit.fail_closed=true --fleet fleet.yaml
 
   svcgen patch-config --check --patch-file p0-3.yaml 'services/*/configs/*.yaml'
+
+  svcgen patch-config --set middleware.ratelimit.fail_closed=true --fleet fleet.yaml \
+      --branch svcgen/p0-3 --push --merge-request --campaign p0-3.json
+
+With --branch, each repository is patched in a temporary git worktree at --base
+and the result committed on the branch (see docs/campaigns.md).
 
 Exit codes: 0 applied or nothing to do; 1 with --check, changes are pending;
 2 invalid input anywhere (nothing written); 3 internal error (nothing written).
@@ -81,6 +87,15 @@ def command(
         typer.Option("--jobs", "-j", metavar="N", help="Worker processes (0: one per CPU).", min=0),
     ] = 0,
     as_json: options.Json = False,
+    branch: campaign_options.Branch = None,
+    message: campaign_options.Message = None,
+    base: campaign_options.Base = None,
+    push: campaign_options.Push = False,
+    remote: campaign_options.Remote = "origin",
+    merge_request: campaign_options.MergeRequest = False,
+    campaign: campaign_options.Campaign = None,
+    only_failed: campaign_options.OnlyFailed = False,
+    provider: campaign_options.ProviderName = None,
 ) -> None:
     from svcgen.patching.ops import from_cli, load_patch_file
     from svcgen.patching.runner import Options, expand_targets, run
@@ -94,6 +109,32 @@ def command(
     if not targets and fleet is None:
         raise UsageError(
             "no files to patch", fix="give TARGET files, directories or globs, or --fleet"
+        )
+    c = campaign_options.flags(
+        branch=branch,
+        message=message,
+        base=base,
+        push=push,
+        remote=remote,
+        merge_request=merge_request,
+        campaign=campaign,
+        only_failed=only_failed,
+        provider=provider,
+    )
+    if c is not None:  # a campaign: see docs/campaigns.md
+        if check:
+            raise UsageError("--check and --branch cannot be used together")
+        raise typer.Exit(
+            campaign_options.run_patch(
+                targets or [],
+                fleet,
+                ops,
+                c,
+                only_existing=only_existing,
+                dry_run=dry_run,
+                jobs=jobs,
+                json_out=as_json,
+            )
         )
     files = expand_targets(targets or [], fleet)
     opts = Options(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from svcgen import console
-from svcgen.commands import boundary, options
+from svcgen.commands import boundary, campaign_options, options
 
 HELP = """Update services to a newer version of their template, keeping local edits.
 
@@ -29,6 +29,12 @@ Examples:
   svcgen update --fleet fleet.yaml --jobs 4
 
   svcgen update ../orders --to v2.1.0 --dry-run
+
+  svcgen update --fleet fleet.yaml --branch svcgen/update --push --merge-request
+
+With --branch, each repository is updated in a temporary git worktree and the
+result committed on the branch (see docs/campaigns.md); dirty checkouts are
+fine there, as they are never touched.
 
 Exit codes: 0 every service updated or was up to date; 1 any service has
 conflicts; 2 any service was refused (dirty) or errored, or bad input.
@@ -64,6 +70,16 @@ def command(
             "--trust", help="Run the template's tasks and migrations (once, in the service)."
         ),
     ] = False,
+    branch: campaign_options.Branch = None,
+    message: campaign_options.Message = None,
+    base: campaign_options.Base = None,
+    push: campaign_options.Push = False,
+    remote: campaign_options.Remote = "origin",
+    merge_request: campaign_options.MergeRequest = False,
+    campaign: campaign_options.Campaign = None,
+    only_failed: campaign_options.OnlyFailed = False,
+    provider: campaign_options.ProviderName = None,
+    allow_conflicts: campaign_options.AllowConflicts = False,
 ) -> None:
     from svcgen.commands.targets import collect_targets
     from svcgen.errors import UsageError
@@ -74,6 +90,31 @@ def command(
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1")
     targets = collect_targets(paths or [], fleet)
+    c = campaign_options.flags(
+        branch=branch,
+        message=message,
+        base=base,
+        push=push,
+        remote=remote,
+        merge_request=merge_request,
+        campaign=campaign,
+        only_failed=only_failed,
+        provider=provider,
+        allow_conflicts=allow_conflicts,
+    )
+    if c is not None:  # a campaign: see docs/campaigns.md
+        raise typer.Exit(
+            campaign_options.run_update(
+                targets,
+                c,
+                to=to,
+                conflict=conflict,
+                trust=trust,
+                dry_run=dry_run,
+                jobs=jobs,
+                json_out=json_out,
+            )
+        )
     opts = UpdateOptions(to=to, dry_run=dry_run, conflict=conflict, trust=trust)  # type: ignore[arg-type]
     with console.progress("updating", total=len(targets), enabled=len(targets) > 1) as advance:
         results = update_all(targets, opts, jobs=jobs, on_done=lambda _r: advance())
