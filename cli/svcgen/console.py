@@ -172,7 +172,9 @@ def table(
     lines = []
     if title:
         lines.append(_paint(title, "3", stream))
-    header = "  ".join(c if i == last else c.ljust(w) for i, (c, w) in enumerate(zip(columns, widths, strict=True)))
+    header = "  ".join(
+        c if i == last else c.ljust(w) for i, (c, w) in enumerate(zip(columns, widths, strict=True))
+    )
     lines.append(_paint(header, "1", stream))
     for row in cells:
         height = max(len(c) for c in row)

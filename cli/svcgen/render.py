@@ -128,7 +128,9 @@ def check_module_path(value: str, what: str = "module_path") -> None:
                 fix=fix,
             )
         if element.startswith(".") or element.endswith("."):
-            raise UsageError(f"{what} {value!r}: element {element!r} starts or ends with '.'", fix=fix)
+            raise UsageError(
+                f"{what} {value!r}: element {element!r} starts or ends with '.'", fix=fix
+            )
     first = elements[0]
     if not _GO_FIRST.match(first) or "." not in first or first.startswith("-"):
         raise UsageError(
@@ -280,7 +282,7 @@ def parse_multiselect(key: str, value: Any, question: dict[str, Any]) -> list[st
     if unknown:
         raise UsageError(
             f"--data {key}: unknown choice {unknown[0]!r}",
-            fix=f"choose from {', '.join(allowed)}; separate choices with commas; {key}= picks none",
+            fix=f"choose from {', '.join(allowed)}, comma-separated; {key}= picks none",
         )
     return list(dict.fromkeys(picked))
 
@@ -347,8 +349,13 @@ def new_service(opts: RenderOptions) -> RenderResult:
     if opts.pretend:
         files = _pretend(src, data, opts)
         return RenderResult(
-            project_dir=target, template=src, answers=data, skipped_tasks=skipped,
-            version=version, warnings=warnings_out, files=files,
+            project_dir=target,
+            template=src,
+            answers=data,
+            skipped_tasks=skipped,
+            version=version,
+            warnings=warnings_out,
+            files=files,
         )
 
     with _all_or_nothing(target):
@@ -420,9 +427,7 @@ def _pretend(src: str, data: dict[str, Any], opts: RenderOptions) -> list[str]:
 
         quiet = replace(opts, trust=False)
         _run_copy(src, target, data, quiet, [])
-        return sorted(
-            str(p.relative_to(target)) for p in target.rglob("*") if not p.is_dir()
-        )
+        return sorted(str(p.relative_to(target)) for p in target.rglob("*") if not p.is_dir())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -483,3 +488,99 @@ def _run_copy(
         if text and text not in notes:
             notes.append(text)
     return worker
+
+
+# ---------------------------------------------------------------------------
+# svcgen diff: a service against a fresh render of its recorded version.
+
+#: never compared: git's own data and the answers file (its _src_path differs by machine)
+_DIFF_IGNORED = (".git", ".copier-answers.yml")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    rel: str
+    status: str  # "changed", "added" (by the owner) or "removed" (by the owner)
+    diff: str
+
+
+@dataclass(frozen=True)
+class ServiceDiff:
+    version: str | None
+    files: list[FileChange]
+
+
+def _service_files(root: Path) -> list[str]:
+    """The service's files: git's tracked and untracked-not-ignored ones in a
+    work tree, else every file."""
+    from svcgen import vcs
+
+    if vcs.is_work_tree(root):
+        out = vcs.git(
+            "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".", cwd=root
+        )
+        names = [n for n in out.split("\0") if n and (root / n).is_file()]
+    else:
+        names = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
+    return sorted(n for n in names if n.split("/", 1)[0] not in _DIFF_IGNORED)
+
+
+def _unified(rel: str, old: bytes | None, new: bytes | None) -> str:
+    import difflib
+
+    a = f"a/{rel}" if old is not None else "/dev/null"
+    b = f"b/{rel}" if new is not None else "/dev/null"
+    try:
+        old_text = (old or b"").decode("utf-8").splitlines(keepends=True)
+        new_text = (new or b"").decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        return f"--- {a}\n+++ {b}\nBinary files differ\n"
+    lines = []
+    for line in difflib.unified_diff(old_text, new_text, a, b):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def diff_service(root: Path) -> ServiceDiff:
+    """Render ``root``'s recorded template version with its recorded answers
+    and compare every file with the service."""
+    import shutil
+    import tempfile
+
+    from svcgen.updating.source import read_answers, resolve_source
+
+    answers = read_answers(root.resolve())
+    if not answers.src_path:
+        raise TemplateError(
+            "the answers file records no template (_src_path)",
+            where=answers.path,
+            fix="re-adopt the service with `svcgen adopt`",
+        )
+    src = str(resolve_source(answers.src_path))
+    data = {k: v for k, v in answers.data.items() if not str(k).startswith("_")}
+    scratch = Path(tempfile.mkdtemp(prefix="svcgen-diff-"))
+    try:
+        fresh = scratch / (root.resolve().name or "service")
+        opts = RenderOptions(name=fresh.name, template=src, vcs_ref=answers.commit, defaults=True)
+        _run_copy(src, fresh, data, opts, [])
+        rendered = sorted(
+            str(p.relative_to(fresh))
+            for p in fresh.rglob("*")
+            if p.is_file() and str(p.relative_to(fresh)).split("/", 1)[0] not in _DIFF_IGNORED
+        )
+        mine = _service_files(root)
+        changes = []
+        for rel in sorted(set(rendered) | set(mine)):
+            old = (fresh / rel).read_bytes() if rel in rendered else None
+            new = (root / rel).read_bytes() if rel in mine else None
+            if old == new:
+                continue
+            status = (
+                "changed"
+                if old is not None and new is not None
+                else ("added" if old is None else "removed")
+            )
+            changes.append(FileChange(rel, status, _unified(rel, old, new)))
+        return ServiceDiff(version=answers.commit, files=changes)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -50,6 +50,8 @@ STATUSES = frozenset(
         "added",
         "would add",
         "would conflict",
+        # diff
+        "removed",
         "created",
         "would create",
         # patch-config
@@ -202,6 +204,8 @@ def label(item: Item) -> str:
     if item.status in ("conflicts", "would conflict"):
         n = len(item.extra.get("conflicts", []))
         return f"{item.status} ({n} file{'s' if n != 1 else ''})" if n else item.status
+    if item.status == "refused" and item.extra.get("reason"):
+        return f"refused ({item.extra['reason']})"
     return item.status
 
 
@@ -219,6 +223,8 @@ def update_items(results: Iterable[Any], *, dry_run: bool) -> list[Item]:
             status = "would conflict"
         extra: dict[str, Any] = {"conflicts": list(getattr(r, "conflicts", []) or [])}
         extra["tasks"] = list(getattr(r, "tasks", []) or [])
+        if status == "refused":
+            extra["reason"] = "dirty"
         items.append(
             Item(
                 name=r.name,
@@ -231,6 +237,7 @@ def update_items(results: Iterable[Any], *, dry_run: bool) -> list[Item]:
                 extra=extra,
             )
         )
+        items[-1].extra["label"] = label(items[-1])
     return items
 
 
@@ -250,14 +257,19 @@ def check_items(results: Iterable[Any]) -> list[Item]:
     ]
 
 
-def patch_items(results: Iterable[Any], *, dry_run: bool, check: bool) -> list[Item]:
-    """``svcgen patch-config`` results (``FileResult``) as items."""
+def patch_items(
+    results: Iterable[Any], *, dry_run: bool, check: bool, written: bool = True
+) -> list[Item]:
+    """``svcgen patch-config`` results (``FileResult``) as items. ``changed``
+    only for a file that was written: under ``--check`` it ``needs change``;
+    in a dry run, or a run that wrote nothing (another file was invalid), it
+    ``would change``."""
     items = []
     for r in results:
         status = r.status
         if status == "changed" and check:
             status = "needs change"
-        elif status == "changed" and dry_run:
+        elif status == "changed" and (dry_run or not written):
             status = "would change"
         items.append(
             Item(

@@ -68,8 +68,7 @@ def write_crash_log(exc: BaseException) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         text = (
             f"svcgen {_version()} on Python {sys.version.split()[0]}\n"
-            f"argv: {sys.argv!r}\ncwd: {os.getcwd()}\n\n"
-            + "".join(traceback.format_exception(exc))
+            f"argv: {sys.argv!r}\ncwd: {os.getcwd()}\n\n" + "".join(traceback.format_exception(exc))
         )
         path.write_text(text, encoding="utf-8")
     except OSError as err:
@@ -150,9 +149,7 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
                 raise _fail(bad, kwargs) from None
             log = write_crash_log(exc)
             message = _one_line(str(exc)) or "(no message)"
-            console.info(
-                f"internal error: {type(exc).__name__}: {message} (details in {log})"
-            )
+            console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper

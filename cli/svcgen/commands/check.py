@@ -32,18 +32,24 @@ def command(
     fleet: options.Fleet = None,
     json_out: options.Json = False,
 ) -> None:
+    from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code
-
-    from svcgen import report
 
     results = check_all(collect_targets(paths or [], fleet))
     code = exit_code(results)
     items = report.check_items(results)
-    rows = [(i.name, report.label(i), i.from_version or "-", i.to_version or "-", i.message) for i in items]
+    rows = [
+        (i.name, report.label(i), i.from_version or "-", i.to_version or "-", i.message)
+        for i in items
+    ]
     console.report(
-        report.build("check", items), json_out=json_out, title="svcgen check",
-        columns=("service", "status", "current", "newest", "details"), data=rows, noun="service",
+        report.build("check", items),
+        json_out=json_out,
+        title="svcgen check",
+        columns=("service", "status", "current", "newest", "details"),
+        data=rows,
+        noun="service",
     )
     if json_out:
         raise typer.Exit(code)

@@ -93,9 +93,14 @@ def command(
     report = run(files, ops, opts)
     from svcgen import report as rep
 
-    items = rep.patch_items(report.results, dry_run=dry_run, check=check)
+    items = rep.patch_items(
+        report.results, dry_run=dry_run, check=check, written=report.written or not report.exit_code
+    )
     doc = rep.build(
-        "patch-config", items, dry_run=dry_run or check, errors=rep.patch_errors(items),
+        "patch-config",
+        items,
+        dry_run=dry_run or check,
+        errors=rep.patch_errors(items),
         with_diff=dry_run,
     )
     if not as_json:
@@ -103,8 +108,12 @@ def command(
             if r.diff:
                 console.diff(r.diff)
     console.report(
-        doc, json_out=as_json, title="patch-config", columns=("file", "status", "detail"),
-        data=[(i.path, i.status, i.message) for i in items], noun="file",
+        doc,
+        json_out=as_json,
+        title="patch-config",
+        columns=("file", "status", "detail"),
+        data=[(i.path, i.status, i.message) for i in items],
+        noun="file",
     )
     if as_json:
         raise typer.Exit(report.exit_code)
@@ -113,6 +122,6 @@ def command(
         console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")
     elif check and report.exit_code == 1:
         pending = sum(r.status == "changed" for r in report.results)
-        console.info(f"{pending} files need change (--check wrote nothing)")
+        console.info(f"{pending} files need change (changes pending; --check wrote nothing)")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

@@ -94,7 +94,11 @@ def command(
     rows = [(i.name, report.label(i), "\n".join(i.extra["conflicts"]) or i.message) for i in items]
     title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
     console.report(
-        doc, json_out=False, title=title, columns=("service", "status", "details"), data=rows,
+        doc,
+        json_out=False,
+        title=title,
+        columns=("service", "status", "details"),
+        data=rows,
         noun="service",
     )
     if any(r.status == "conflicts" for r in results) and not dry_run:
