@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from svcgen import __version__
-from svcgen.commands import adopt, check, diff, new, patch_config, update
+from svcgen.commands import adopt, check, diff, new, options, patch_config, update
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 problems found; 2 bad input or usage (nothing "
@@ -58,8 +58,13 @@ def _keep_examples(text: str) -> str:
 
 
 def _command(name: str, help_text: str, fn: Callable[..., Any]) -> None:
+    import inspect
+
     first = help_text.strip().splitlines()[0]
-    app.command(name, help=_keep_examples(help_text), short_help=first)(fn)
+    text = _keep_examples(help_text)
+    if "fleet" in inspect.signature(fn).parameters:
+        text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
+    app.command(name, help=text, short_help=first)(fn)
 
 
 _conventional_help()

@@ -280,7 +280,8 @@ def report(
     rows(title, columns, data, status_col)
     for err in doc.get("errors", []):
         item_error(error_where(err), err["message"])
-    info(summary_line(noun, doc.get("summary", {})))
+    line = summary_line(noun, doc.get("summary", {}))
+    info(line + " (dry run: nothing written)" if doc.get("dry_run") else line)
 
 
 def error_where(err: Mapping[str, Any]) -> str:

@@ -364,11 +364,14 @@ def new_service(opts: RenderOptions) -> RenderResult:
             from svcgen.updating.source import pin_stable_source
 
             pin_stable_source(target, BUNDLED_TEMPLATE)  # not this machine's bundle path
-        commit = _first_commit(target, version) if opts.trust else None
+        answers = dict(worker.answers.combined) if hasattr(worker, "answers") else data
+        if answers.get("_commit"):
+            version = str(answers["_commit"])  # the tag, as the answers file records it
+        commit = _first_commit(target, version, warnings_out) if opts.trust else None
     return RenderResult(
         project_dir=target,
         template=src,
-        answers=dict(worker.answers.combined) if hasattr(worker, "answers") else data,
+        answers=answers,
         skipped_tasks=skipped,
         version=version,
         warnings=warnings_out,
@@ -432,17 +435,23 @@ def _pretend(src: str, data: dict[str, Any], opts: RenderOptions) -> list[str]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _first_commit(target: Path, version: str | None) -> str | None:
+def _first_commit(target: Path, version: str | None, notes: list[str]) -> str | None:
     """After the template's ``git init`` (``--trust``), commit the whole render,
     so that ``svcgen update`` works at once. Only in a repository the render
-    created itself (one with no commit yet, rooted at the service)."""
+    created itself (one with no commit yet, rooted at the service). A commit
+    git refuses (no user.name configured, say) is a warning, not a failure."""
     from svcgen import vcs
+    from svcgen.errors import VcsError
 
     if not (target / ".git").exists() or vcs.has_commits(target):
         return None
     message = f"Initial commit: rendered by svcgen from template {version or '(unversioned)'}"
-    vcs.git("add", "-A", cwd=target)
-    vcs.git("commit", "--quiet", "--no-verify", "-m", message, cwd=target)
+    try:
+        vcs.git("add", "-A", cwd=target)
+        vcs.git("commit", "--quiet", "--no-verify", "-m", message, cwd=target)
+    except VcsError as exc:
+        notes.append(f"{exc.message}; commit the render by hand before `svcgen update`")
+        return None
     return vcs.git("rev-parse", "--short", "HEAD", cwd=target).strip()
 
 

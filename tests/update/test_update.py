@@ -107,7 +107,7 @@ def test_dry_run_shows_the_diff_and_writes_nothing(base_service: Path, tmp_path:
     assert "-UPDATE_TEST_A := 1" in out
     assert "+UPDATE_TEST_A := 2" in out
     assert "+Added by template v2." in out
-    assert "nothing written" in out
+    assert "nothing written" in err
     assert snapshot(svc) == before
 
     code, data = run_json("update", str(svc), "--dry-run")

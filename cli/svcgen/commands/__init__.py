@@ -99,22 +99,17 @@ def _json_requested(kwargs: dict[str, Any]) -> bool:
     return any(kwargs.get(flag) is True for flag in _JSON_FLAGS)
 
 
-def _command_name() -> str:
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    return str(ctx.info_name) if ctx is not None and ctx.info_name else "svcgen"
+def _command_name(fn: Callable[..., Any]) -> str:
+    """``svcgen.commands.patch_config`` -> ``patch-config``."""
+    return fn.__module__.rsplit(".", 1)[-1].replace("_", "-")
 
 
-def _fail(exc: SvcgenError, kwargs: dict[str, Any]) -> typer.Exit:
+def _fail(exc: SvcgenError, fn: Callable[..., Any], kwargs: dict[str, Any]) -> typer.Exit:
     if _json_requested(kwargs):
         from svcgen import report
 
-        console.print_json(
-            report.input_error(
-                _command_name(), exc.message, dry_run=bool(kwargs.get("dry_run", False))
-            )
-        )
+        dry_run = any(kwargs.get(k) is True for k in ("dry_run", "check", "pretend"))
+        console.print_json(report.input_error(_command_name(fn), exc.message, dry_run=dry_run))
     console.error(exc.message)
     return typer.Exit(exc.exit_code)
 
@@ -137,7 +132,7 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
         except typer.Exit:
             raise
         except SvcgenError as exc:
-            raise _fail(exc, kwargs) from None
+            raise _fail(exc, fn, kwargs) from None
         except KeyboardInterrupt:
             raise _aborted() from None
         except BrokenPipeError:
@@ -146,7 +141,7 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             bad = _bad_input(exc)
             if bad is not None:
-                raise _fail(bad, kwargs) from None
+                raise _fail(bad, fn, kwargs) from None
             log = write_crash_log(exc)
             message = _one_line(str(exc)) or "(no message)"
             console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")

@@ -41,6 +41,15 @@ Exit codes:
 """
 
 
+def _interactive() -> bool:
+    import sys
+
+    try:
+        return sys.stdin.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
 @boundary
 def command(
     name: Annotated[
@@ -87,6 +96,13 @@ def command(
     from svcgen import report
     from svcgen.render import RenderOptions, load_data_file, new_service, parse_data
 
+    if not defaults and not _interactive():
+        from svcgen.errors import UsageError
+
+        raise UsageError(
+            "no terminal to ask the template's questions on",
+            fix="pass --defaults, with --data KEY=VALUE or --data-file FILE for the answers",
+        )
     answers = load_data_file(data_file) if data_file is not None else {}
     answers.update(parse_data(data or []))
     opts = RenderOptions(

@@ -54,3 +54,18 @@ def jobs_value(jobs: int | None) -> int:
     if jobs < 0:
         raise UsageError(f"--jobs {jobs}: must be at least 1", fix="1 runs serially")
     return jobs
+
+
+#: appended to the help of every command that takes --fleet (errors about a
+#: fleet file say "see `svcgen patch-config --help` for the format")
+FLEET_FORMAT = """\b
+Fleet file (--fleet FILE), YAML; paths are relative to the file:
+  services:
+    - name: orders
+      path: ../orders
+    - name: payments
+      path: /srv/repos/payments
+      config_files: [deploy/config.yaml]   # optional, per service
+  config_files:                            # default for every service
+    - configs/config-production.yaml
+"""
