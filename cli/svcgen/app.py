@@ -57,34 +57,44 @@ def _keep_examples(text: str) -> str:
     return "\n\n".join(kept)
 
 
-def _command(name: str, help_text: str, fn: Callable[..., Any]) -> None:
-    import inspect
-
-    first = help_text.strip().splitlines()[0]
-    text = _keep_examples(help_text)
-    if "fleet" in inspect.signature(fn).parameters:
-        text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
-    app.command(name, help=text, short_help=first)(fn)
-
-
-_conventional_help()
-
-app = typer.Typer(
-    name="svcgen",
-    help="Scaffold hardened Go microservices and keep a fleet of them up to date.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    add_completion=True,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+COMMANDS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("new", new.HELP, new.command),
+    ("update", update.HELP, update.command),
+    ("adopt", adopt.HELP, adopt.command),
+    ("check", check.HELP, check.command),
+    ("patch-config", patch_config.HELP, patch_config.command),
+    ("diff", diff.HELP, diff.command),
 )
 
-_command("new", new.HELP, new.command)
-_command("update", update.HELP, update.command)
-_command("adopt", adopt.HELP, adopt.command)
-_command("check", check.HELP, check.command)
-_command("patch-config", patch_config.HELP, patch_config.command)
-_command("diff", diff.HELP, diff.command)
+
+def _listed_only() -> None:
+    """Stands in for every command in the top-level help (see :func:`main`)."""
+
+
+def _make_app(full: bool) -> typer.Typer:
+    """The Typer app. ``full=False`` gives the same top-level help without the
+    commands' parameters: Typer analyses every parameter of every command
+    before it prints anything, which the bare ``svcgen --help`` (or ``svcgen``)
+    does not need; that is most of its start-up cost."""
+    import inspect
+
+    made = typer.Typer(
+        name="svcgen",
+        help="Scaffold hardened Go microservices and keep a fleet of them up to date.",
+        epilog=EXIT_CODES,
+        no_args_is_help=True,
+        add_completion=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    for name, help_text, fn in COMMANDS:
+        first = help_text.strip().splitlines()[0]
+        text = _keep_examples(help_text)
+        if full and "fleet" in inspect.signature(fn).parameters:
+            text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
+        made.command(name, help=text, short_help=first)(fn if full else _listed_only)
+    made.callback()(_root)
+    return made
 
 
 def _version(value: bool) -> None:
@@ -93,7 +103,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -105,12 +114,21 @@ def _root(
     """Scaffold hardened Go microservices and keep a fleet of them up to date."""
 
 
+_conventional_help()
+app = _make_app(full=True)
+
+_TOP_LEVEL_HELP: tuple[list[str], ...] = ([], ["--help"], ["-h"], ["-V"], ["--version"])
+
+
 def main() -> None:
     from svcgen.commands import install_signal_handlers
 
     install_signal_handlers()
     try:
-        app()
+        if sys.argv[1:] in _TOP_LEVEL_HELP:
+            _make_app(full=False)()
+        else:
+            app()
     except KeyboardInterrupt:  # outside any command (while parsing or completing)
         sys.stderr.write("aborted\n")
         raise SystemExit(130) from None

@@ -22,10 +22,8 @@ This module imports only the standard library, so ``svcgen --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -144,6 +142,8 @@ def plain(message: str) -> None:
 
 def print_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout, nothing else."""
+    import json
+
     _write(sys.stdout, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
@@ -294,6 +294,12 @@ def error_where(err: Mapping[str, Any]) -> str:
     return str(err.get("name") or err.get("path") or "")
 
 
+def _now() -> float:
+    import time
+
+    return time.monotonic()
+
+
 class _Progress:
     """``[7/18] svc-07`` on one stderr line, ``dry run`` when it is one, and an
     ETA only once 3 items are done (earlier guesses are noise)."""
@@ -301,7 +307,7 @@ class _Progress:
     def __init__(self, total: int, dry_run: bool, stream: TextIO) -> None:
         self.total, self.dry_run, self.stream = total, dry_run, stream
         self.done = 0
-        self.start = time.monotonic()
+        self.start = _now()
 
     def __call__(self, name: str | None = None) -> None:
         self.done += 1
@@ -311,7 +317,7 @@ class _Progress:
         if self.dry_run:
             text += " (dry run)"
         if self.done >= 3 and self.done < self.total:
-            left = (time.monotonic() - self.start) / self.done * (self.total - self.done)
+            left = (_now() - self.start) / self.done * (self.total - self.done)
             text += f" ~{left:.0f}s left"
         _write(self.stream, "\r\x1b[2K" + text)
 

@@ -18,9 +18,6 @@ import functools
 import os
 import signal
 import sys
-import threading
-import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -44,6 +41,8 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 def install_signal_handlers() -> None:
     """SIGTERM behaves like Ctrl-C: every cleanup path that handles
     KeyboardInterrupt handles it too."""
+    import threading
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -62,6 +61,9 @@ def cache_dir() -> Path:
 
 def write_crash_log(exc: BaseException) -> str:
     """Write ``exc``'s traceback to a new log file; return its path (or why not)."""
+    import time
+    import traceback
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = cache_dir() / "logs" / f"crash-{stamp}-{os.getpid()}.log"
     try:
