@@ -77,3 +77,17 @@ def test_fleet_format_is_in_the_help_errors_point_at(cli: Callable[..., Run], tm
     assert m, r.err
     shown = cli(m[1], "--help").out
     assert "services:" in shown and "config_files:" in shown
+
+
+def test_fast_top_level_help_is_the_full_apps_help(cli: Callable[..., Run]) -> None:
+    """`svcgen --help` skips building the commands' parameters; it must print
+    exactly what the full app prints."""
+    from typer.testing import CliRunner
+
+    from svcgen.app import app
+
+    full = CliRunner().invoke(app, ["--help"], prog_name="python -m svcgen", env={"COLUMNS": "60"})
+    assert full.exit_code == 0
+    fast = cli("--help")
+    assert fast.code == 0
+    assert fast.out == full.stdout
