@@ -107,6 +107,21 @@ def _err(text: str) -> None:
     _write(sys.stderr, text + "\n")
 
 
+def stdout() -> Any:
+    """A rich Console on the current sys.stdout, for output that needs rich
+    (imported here, not at start-up). Prefer the plain functions below."""
+    from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def stderr() -> Any:
+    """A rich Console on the current sys.stderr, for diagnostics that need rich."""
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
 def is_terminal() -> bool:
     """Is stdout a terminal (a person), rather than a pipe or a file?"""
     try:
@@ -280,6 +295,9 @@ def report(
     rows(title, columns, data, status_col)
     for err in doc.get("errors", []):
         item_error(error_where(err), err["message"])
+    for item in doc.get("items", []):  # not errors, but nothing was done: say why
+        if item.get("status") == "refused" and item.get("message"):
+            item_error(item["name"], f"refused: {item['message']}")
     line = summary_line(noun, doc.get("summary", {}))
     info(line + " (dry run: nothing written)" if doc.get("dry_run") else line)
 
