@@ -315,6 +315,18 @@ def check_answer(key: str, value: Any, question: Any) -> Any:
     return value
 
 
+def coerce_answers(data: dict[str, Any], questions: dict[str, Any]) -> dict[str, Any]:
+    """Check every ``--data`` answer against the template's questions (unknown
+    key, wrong type, unknown choice, invalid module_path: UsageError) and
+    return them in the types copier expects (a list for a multiselect)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in questions:
+            raise UnknownDataKeyError(key, list(questions))
+        out[key] = check_answer(key, value, questions[key])
+    return out
+
+
 def new_service(opts: RenderOptions) -> RenderResult:
     """Validate everything, then render ``opts.dest/opts.name``.
 
@@ -331,12 +343,8 @@ def new_service(opts: RenderOptions) -> RenderResult:
         )
     target = check_destination(opts.dest, opts.name)
     src = resolve_template(opts.template)
-    data: dict[str, Any] = {}
     with open_template(src, opts.vcs_ref) as info:
-        for key, value in opts.data.items():
-            if key not in info.questions:
-                raise UnknownDataKeyError(key, list(info.questions))
-            data[key] = check_answer(key, value, info.questions[key])
+        data = coerce_answers(opts.data, info.questions)
         skipped = [] if opts.trust and not opts.pretend else info.tasks
         version = info.version
     warnings_out: list[str] = []
@@ -401,7 +409,8 @@ def _all_or_nothing(target: Path) -> Iterator[None]:
         yield
     except BaseException:
         main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = [signal.signal(sig, signal.SIG_IGN) for sig in signals] if main else []
         try:
             if existed:
                 for child in list(target.iterdir()):
@@ -412,8 +421,8 @@ def _all_or_nothing(target: Path) -> Iterator[None]:
             else:
                 shutil.rmtree(created, ignore_errors=True)
         finally:
-            if main and previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in zip(signals, previous, strict=False):
+                signal.signal(sig, handler)
         raise
 
 
