@@ -63,10 +63,20 @@ def test_version_short_and_long(cli: Callable[..., Run]) -> None:
     assert long.out == short.out and long.out.startswith("svcgen ")
 
 
-def test_shell_completion_is_on(cli: Callable[..., Run]) -> None:
-    r = cli("--show-completion", SHELL="/bin/bash")
-    assert r.code == 0, r.err
-    assert "complete" in r.out
+def test_shell_completion_is_on(cache: Path) -> None:
+    """`--show-completion` prints the script for the shell svcgen runs under
+    (detected from the parent process, as for a user at a prompt)."""
+    import shlex
+    import subprocess
+
+    from .conftest import env, svcgen_argv
+
+    line = shlex.join(svcgen_argv("--show-completion")) + "; echo rc=$?"
+    proc = subprocess.run(
+        ["bash", "-c", line], env=env(cache), capture_output=True, text=True, check=False
+    )
+    assert "rc=0" in proc.stdout, proc.stdout + proc.stderr
+    assert "complete" in proc.stdout and "_COMPLETE" in proc.stdout
 
 
 def test_fleet_format_is_in_the_help_errors_point_at(cli: Callable[..., Run], tmp_path) -> None:  # type: ignore[no-untyped-def]
