@@ -10,14 +10,16 @@ import time
 
 from benchlib import BenchResult, Context, Figure, median, svcgen_cmd
 
-HEAVY = ("copier", "jinja2", "ruamel")  # the issue's list
+#: issue 13: `svcgen --help` within 1.3x of `python -c "import typer"`
+TARGET_RATIO = 1.3
+HEAVY = ("copier", "jinja2", "ruamel", "rich")  # the issue's list
 ALSO_WATCHED = ("yaml", "plumbum", "pydantic")  # heavy too; reported, not targeted
 
 
 def import_times(cmd: list[str]) -> dict[str, int]:
     """Every module ``cmd`` imports, with its own import time in µs
     (python -X importtime)."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=ENV)
     if proc.returncode != 0:
         raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}: {proc.stderr[-1000:]}")
     times: dict[str, int] = {}
@@ -34,13 +36,29 @@ def imported_modules(cmd: list[str]) -> list[str]:
     return sorted(import_times(cmd))
 
 
+def bench_env() -> dict[str, str]:
+    """Both sides read compiled bytecode, as an installed svcgen does: with
+    PYTHONDONTWRITEBYTECODE set (as on some CI machines) svcgen's own modules
+    would be compiled from source on every run while typer's come with their
+    .pyc from pip. The warm-up run writes both sides' .pyc to a scratch prefix."""
+    import os
+    import tempfile
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "svcgen-bench-pycache")
+    return env
+
+
 def _timed(cmd: list[str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, check=False, env=ENV)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}")
     return elapsed
+
+
+ENV = bench_env()
 
 
 def run(ctx: Context) -> BenchResult:
@@ -50,7 +68,8 @@ def run(ctx: Context) -> BenchResult:
     res = BenchResult(
         "cli",
         "CLI start-up",
-        command=f"`svcgen --help` vs `python -c 'import typer'`, median of {runs} interleaved runs",
+        command=f"`svcgen --help` vs `python -c 'import typer'`, median of {runs} interleaved runs "
+        "(both from compiled bytecode)",
     )
     # One untimed run of each warms the OS page cache and the .pyc files.
     _timed(svcgen)
@@ -68,8 +87,8 @@ def run(ctx: Context) -> BenchResult:
             "ms",
             baseline=med_typer * 1000,
             baseline_name="`python -c 'import typer'`",
-            target="ratio ≤ 1.5",
-            met=ratio <= 1.5,
+            target=f"ratio ≤ {TARGET_RATIO}",
+            met=ratio <= TARGET_RATIO,
         )
     )
 

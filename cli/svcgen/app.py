@@ -3,38 +3,102 @@ copier, jinja2 and ruamel only inside the functions that need them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from svcgen import __version__
-from svcgen.commands import adopt, campaign_options, check, new, patch_config, update
+from svcgen.commands import adopt, campaign_options, check, diff, new, options, patch_config, update
 
 EXIT_CODES = (
-    "Exit codes: 0 success; 1 the operation found problems (changes pending under "
-    "--check, conflicts, services behind the template); 2 bad input or usage "
-    "(nothing written); 3 internal error (a bug; nothing written)."
+    "Exit codes: 0 success; 1 problems found; 2 bad input or usage (nothing "
+    "written); 3 internal error (a bug; details in a log file); 130 aborted "
+    "(Ctrl-C, SIGTERM). Each command's --help lists what its codes mean."
 )
 
-app = typer.Typer(
-    name="svcgen",
-    help="Scaffold hardened Go microservices and keep a fleet of them up to date.",
-    epilog=EXIT_CODES,
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+
+def _conventional_help() -> None:
+    """Usage lines as people write them: ``NAME`` and ``PATH...``, not typer's
+    ``{NAME}`` and ``PATH <list[Path]>``."""
+    core = typer.core
+    arg = core.TyperArgument
+
+    def usage_name(self: typer.core.TyperArgument) -> str:
+        name = str(self.display_name_raw)
+        if not self.required:
+            name = f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def help_name(self: typer.core.TyperArgument) -> str:
+        return str(self.display_name_raw) + ("..." if self.nargs != 1 else "")
+
+    if hasattr(arg, "_usage_display_name"):
+        arg._usage_display_name = usage_name  # type: ignore[method-assign]
+    if hasattr(arg, "_rich_display_name"):
+        arg._rich_display_name = help_name  # type: ignore[method-assign]
+    if hasattr(arg, "display_type_rich"):
+        arg.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    del core
+
+
+def _keep_examples(text: str) -> str:
+    """Mark every indented paragraph (examples, lists) so that click prints it
+    as written instead of re-wrapping it (so examples can be copied)."""
+    paragraphs = text.split("\n\n")
+    kept = []
+    for para in paragraphs:
+        lines = [line for line in para.splitlines() if line.strip()]
+        if lines and not para.startswith("\b") and all(line.startswith(" ") for line in lines):
+            kept.append("\b\n" + para)
+        else:
+            kept.append(para)
+    return "\n\n".join(kept)
+
+
+# name, help, function, and the click command class where a command needs its own
+# (campaign flags: ``--push [REMOTE]``).
+COMMANDS: tuple[tuple[str, str, Callable[..., Any], type[Any] | None], ...] = (
+    ("new", new.HELP, new.command, None),
+    ("update", update.HELP, update.command, campaign_options.Command),
+    ("adopt", adopt.HELP, adopt.command, None),
+    ("check", check.HELP, check.command, None),
+    ("patch-config", patch_config.HELP, patch_config.command, campaign_options.Command),
+    ("diff", diff.HELP, diff.command, None),
 )
 
-app.command("new", help=new.HELP, epilog=EXIT_CODES)(new.command)
-app.command("update", help=update.HELP, epilog=EXIT_CODES, cls=campaign_options.Command)(
-    update.command
-)
-app.command("adopt", help=adopt.HELP, epilog=EXIT_CODES)(adopt.command)
-app.command("check", help=check.HELP, epilog=EXIT_CODES)(check.command)
-app.command(
-    "patch-config", help=patch_config.HELP, epilog=EXIT_CODES, cls=campaign_options.Command
-)(patch_config.command)
+
+def _listed_only() -> None:
+    """Stands in for every command in the top-level help (see :func:`main`)."""
+
+
+def _make_app(full: bool) -> typer.Typer:
+    """The Typer app. ``full=False`` gives the same top-level help without the
+    commands' parameters: Typer analyses every parameter of every command
+    before it prints anything, which the bare ``svcgen --help`` (or ``svcgen``)
+    does not need; that is most of its start-up cost."""
+    import inspect
+
+    made = typer.Typer(
+        name="svcgen",
+        help="Scaffold hardened Go microservices and keep a fleet of them up to date.",
+        epilog=EXIT_CODES,
+        no_args_is_help=True,
+        add_completion=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    for name, help_text, fn, cls in COMMANDS:
+        first = help_text.strip().splitlines()[0]
+        text = _keep_examples(help_text)
+        if full and "fleet" in inspect.signature(fn).parameters:
+            text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
+        made.command(name, help=text, short_help=first, cls=cls if full else None)(
+            fn if full else _listed_only
+        )
+    made.callback()(_root)
+    return made
 
 
 def _version(value: bool) -> None:
@@ -43,17 +107,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
 ) -> None:
     """Scaffold hardened Go microservices and keep a fleet of them up to date."""
 
 
+_conventional_help()
+app = _make_app(full=True)
+
+_TOP_LEVEL_HELP: tuple[list[str], ...] = ([], ["--help"], ["-h"], ["-V"], ["--version"])
+
+
 def main() -> None:
-    app()
+    from svcgen.commands import install_signal_handlers
+
+    install_signal_handlers()
+    try:
+        if sys.argv[1:] in _TOP_LEVEL_HELP:
+            _make_app(full=False)()
+        else:
+            app()
+    except KeyboardInterrupt:  # outside any command (while parsing or completing)
+        sys.stderr.write("aborted\n")
+        raise SystemExit(130) from None

@@ -7,7 +7,9 @@ the documented exit code:
 * 0: success;
 * 1: the operation ran and found problems (pending changes under ``--check``,
   conflicts, a service behind the template);
-* 2: bad input or usage; nothing was written.
+* 2: bad input or usage; nothing was written;
+* 3: internal error (any exception that is not a :class:`SvcgenError`: a bug);
+* 130: aborted (Ctrl-C or SIGTERM).
 
 Each error builds its own message from structured fields, so that the text
 always names what is wrong, where, and how to fix it.
@@ -21,6 +23,8 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+EXIT_ABORTED = 130
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class VcsError(SvcgenError):
 class InternalError(SvcgenError):
     """A bug in svcgen: an invariant did not hold. Nothing was written."""
 
-    exit_code = 3
+    exit_code = EXIT_INTERNAL
 
     @property
     def message(self) -> str:

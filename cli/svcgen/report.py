@@ -24,6 +24,7 @@ Pure data: no printing, no rich. ``docs/json-output.md`` documents it and
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ STATUSES = frozenset(
         "unresolved conflicts",
         "adopted",
         "would adopt",
+        "added",
+        "would add",
+        "would conflict",
+        # diff
+        "removed",
         "created",
         "would create",
         # patch-config
@@ -162,3 +168,142 @@ def input_error(command: str, message: str, *, dry_run: bool = False) -> dict[st
 def display_path(path: Path | str) -> str:
     """A path as the user gave it (kept relative when it was relative)."""
     return str(path)
+
+
+# ---------------------------------------------------------------------------
+# Adapters: each command's core results as report items. They read the core
+# result objects by attribute only, so the core modules stay free of report
+# concerns (and of each other).
+
+_LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<column>\d+))?: (?P<message>.*)$", re.S)
+
+
+def located_error(path: str, message: str, name: str | None = None) -> ReportError:
+    """A ReportError, with line and column when ``message`` starts ``FILE:LINE:COL: ``."""
+    m = _LOCATED.match(message)
+    if m and m["path"] == path:
+        return ReportError(
+            message=m["message"],
+            name=name,
+            path=path,
+            line=int(m["line"]),
+            column=int(m["column"]) if m["column"] else None,
+        )
+    return ReportError(message=message, name=name, path=path)
+
+
+def _versions(a: Any, b: Any) -> str:
+    return f"{a} → {b}" if a or b else ""
+
+
+def label(item: Item) -> str:
+    """The status as a person reads it in a table: ``would update v1.0.0 → v1.1.0``,
+    ``conflicts (2 files)``, ``behind v1.0.0 → v2.0.0``."""
+    if item.status in ("updated", "would update", "behind"):
+        return f"{item.status} {_versions(item.from_version, item.to_version)}".strip()
+    if item.status in ("conflicts", "would conflict"):
+        n = len(item.extra.get("conflicts", []))
+        return f"{item.status} ({n} file{'s' if n != 1 else ''})" if n else item.status
+    if item.status == "refused" and item.extra.get("reason"):
+        return f"refused ({item.extra['reason']})"
+    return item.status
+
+
+_UPDATE_STATUS = {"up-to-date": "up to date", "updated": "updated"}
+
+
+def update_items(results: Iterable[Any], *, dry_run: bool) -> list[Item]:
+    """``svcgen update`` results (``ServiceResult``) as items."""
+    items = []
+    for r in results:
+        status = _UPDATE_STATUS.get(r.status, r.status)
+        if dry_run and status == "updated":
+            status = "would update"
+        if dry_run and status == "conflicts":
+            status = "would conflict"
+        extra: dict[str, Any] = {"conflicts": list(getattr(r, "conflicts", []) or [])}
+        extra["tasks"] = list(getattr(r, "tasks", []) or [])
+        if status == "refused":
+            extra["reason"] = "dirty"
+        items.append(
+            Item(
+                name=r.name,
+                path=str(r.path),
+                status=status,
+                message=r.message or "",
+                from_version=r.from_version,
+                to_version=r.to_version,
+                diff=getattr(r, "diff", None),
+                extra=extra,
+            )
+        )
+        items[-1].extra["label"] = label(items[-1])
+    return items
+
+
+def check_items(results: Iterable[Any]) -> list[Item]:
+    """``svcgen check`` results (``CheckResult``) as items."""
+    return [
+        Item(
+            name=r.name,
+            path=str(r.path),
+            status=_UPDATE_STATUS.get(r.status, r.status),
+            message=r.message or "",
+            from_version=r.current,
+            to_version=r.newest,
+            extra={"template": r.template},
+        )
+        for r in results
+    ]
+
+
+def patch_items(
+    results: Iterable[Any], *, dry_run: bool, check: bool, written: bool = True
+) -> list[Item]:
+    """``svcgen patch-config`` results (``FileResult``) as items. ``changed``
+    only for a file that was written: under ``--check`` it ``needs change``;
+    in a dry run, or a run that wrote nothing (another file was invalid), it
+    ``would change``."""
+    items = []
+    for r in results:
+        status = r.status
+        if status == "changed" and check:
+            status = "needs change"
+        elif status == "changed" and (dry_run or not written):
+            status = "would change"
+        items.append(
+            Item(
+                name=os.path.basename(r.path),
+                path=r.path,
+                status=status,
+                message=r.detail,
+                diff=r.diff or "",
+                extra={"lines": list(getattr(r, "lines", []) or [])},
+            )
+        )
+    return items
+
+
+def patch_errors(items: Iterable[Item]) -> list[ReportError]:
+    return [located_error(i.path, i.message, i.name) for i in items if i.status == "error"]
+
+
+def adopt_items(result: Any, *, dry_run: bool) -> list[Item]:
+    """``svcgen adopt``'s result (``AdoptResult``): one item per template file."""
+    base = str(result.path)
+    added = "would add" if dry_run else "added"
+    items = [
+        Item(name=rel, path=os.path.join(base, rel), status=added, to_version=result.version)
+        for rel in result.added
+    ]
+    items += [
+        Item(
+            name=rel,
+            path=os.path.join(base, rel),
+            status="skipped",
+            message="exists: merge by hand",
+            to_version=result.version,
+        )
+        for rel in result.skipped
+    ]
+    return items

@@ -1,35 +1,155 @@
 """One small module per command. A command maps its flags onto a call into
 core code and prints the result through ``svcgen.console``; the
-:func:`boundary` decorator is the single place where errors become exit codes.
+:func:`boundary` decorator is the single place where errors become exit codes:
+
+* :class:`~svcgen.errors.SvcgenError`: its one-line message, its exit code
+  (under ``--json``, also a report document whose ``errors`` hold it);
+* Ctrl-C or SIGTERM, in any phase: the one line ``aborted``, exit 130;
+* a closed stdout (``| head``): not an error, the output is dropped;
+* anything else is a bug: exit 3 and one line
+  ``internal error: <type>: <message> (details in <log file>)``, the
+  traceback in a log file under the user cache directory. No traceback ever
+  reaches the user.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
 from svcgen import console
-from svcgen.errors import SvcgenError
+from svcgen.errors import EXIT_ABORTED, EXIT_INTERNAL, EXIT_USAGE, SvcgenError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: keyword arguments that mean "--json was given", whatever a command calls it
+_JSON_FLAGS = ("json_out", "as_json", "json")
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM behaves like Ctrl-C: every cleanup path that handles
+    KeyboardInterrupt handles it too."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def cache_dir() -> Path:
+    """The user cache directory of svcgen (XDG; ~/Library/Caches on macOS)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "svcgen"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "svcgen"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "svcgen" / "Cache"
+    return Path.home() / ".cache" / "svcgen"
+
+
+def write_crash_log(exc: BaseException) -> str:
+    """Write ``exc``'s traceback to a new log file; return its path (or why not)."""
+    import time
+    import traceback
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = cache_dir() / "logs" / f"crash-{stamp}-{os.getpid()}.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = (
+            f"svcgen {_version()} on Python {sys.version.split()[0]}\n"
+            f"argv: {sys.argv!r}\ncwd: {os.getcwd()}\n\n" + "".join(traceback.format_exception(exc))
+        )
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        return f"no log written: {err.strerror}"
+    return str(path)
+
+
+def _version() -> str:
+    from svcgen import __version__
+
+    return __version__
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _bad_input(exc: BaseException) -> SvcgenError | None:
+    """copier's own bad-input errors, as svcgen errors (exit 2)."""
+    copier_errors = sys.modules.get("copier.errors")
+    if copier_errors is not None and isinstance(exc, copier_errors.CopierError):
+        return SvcgenError(_one_line(str(exc)))
+    return None
+
+
+def _json_requested(kwargs: dict[str, Any]) -> bool:
+    return any(kwargs.get(flag) is True for flag in _JSON_FLAGS)
+
+
+def _command_name(fn: Callable[..., Any]) -> str:
+    """``svcgen.commands.patch_config`` -> ``patch-config``."""
+    return fn.__module__.rsplit(".", 1)[-1].replace("_", "-")
+
+
+def _fail(exc: SvcgenError, fn: Callable[..., Any], kwargs: dict[str, Any]) -> typer.Exit:
+    if _json_requested(kwargs):
+        from svcgen import report
+
+        dry_run = any(kwargs.get(k) is True for k in ("dry_run", "check", "pretend"))
+        console.print_json(report.input_error(_command_name(fn), exc.message, dry_run=dry_run))
+    console.error(exc.message)
+    return typer.Exit(exc.exit_code)
+
+
+def _aborted() -> typer.Exit:
+    # A second Ctrl-C while we say so should not print a traceback either.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    console.info("aborted")
+    return typer.Exit(EXIT_ABORTED)
+
 
 def boundary(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn :class:`SvcgenError` into a one-line message on stderr and its exit code."""
+    """Map every outcome of a command onto its message and exit code."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        install_signal_handlers()
         try:
             return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
         except SvcgenError as exc:
-            console.error(exc.message)
-            raise typer.Exit(exc.exit_code) from exc
+            raise _fail(exc, fn, kwargs) from None
         except KeyboardInterrupt:
-            console.error("interrupted")
-            raise typer.Exit(130) from None
+            raise _aborted() from None
+        except BrokenPipeError:
+            console._drop_stdout()
+            raise typer.Exit(0) from None
+        except Exception as exc:
+            bad = _bad_input(exc)
+            if bad is not None:
+                raise _fail(bad, fn, kwargs) from None
+            log = write_crash_log(exc)
+            message = _one_line(str(exc)) or "(no message)"
+            console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+__all__ = ["EXIT_USAGE", "boundary", "cache_dir", "install_signal_handlers"]

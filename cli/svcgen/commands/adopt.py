@@ -32,7 +32,14 @@ go.mod, dirty tree, already adopted, unknown --data key), nothing written.
 
 @boundary
 def command(
-    path: Annotated[Path, typer.Argument(help="The service's root directory.", show_default=False)],
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATH",
+            help="The service (default: the one holding the current folder's go.mod).",
+            show_default=False,
+        ),
+    ] = None,
     data: options.Data = None,
     defaults: options.Defaults = False,
     dry_run: Annotated[
@@ -47,31 +54,33 @@ def command(
             "Default: the bundled go-service.",
         ),
     ] = None,
+    json_out: options.Json = False,
 ) -> None:
+    from svcgen import report
+    from svcgen.commands.targets import service_root
     from svcgen.render import parse_data
     from svcgen.updating.adopt import AdoptOptions, adopt
 
     result = adopt(
         AdoptOptions(
-            path=path,
+            path=(path := service_root(path or Path("."), "go.mod")),
             data=parse_data(data or []),
             defaults=defaults,
             dry_run=dry_run,
             template=template,
         )
     )
-    verb = "would add" if dry_run else "added"
-    rows = [(rel, verb) for rel in result.added] + [
-        (rel, "skipped (exists: merge by hand)") for rel in result.skipped
-    ]
-    console.table(
-        f"svcgen adopt {path}{' --dry-run (nothing written)' if dry_run else ''}",
-        ("file", "status"),
-        rows,
+    items = report.adopt_items(result, dry_run=dry_run)
+    console.report(
+        report.build("adopt", items, dry_run=dry_run),
+        json_out=json_out,
+        title=f"svcgen adopt {path}{' --dry-run (nothing written)' if dry_run else ''}",
+        columns=("file", "status", "details"),
+        data=[(i.name, i.status, i.message) for i in items],
+        noun="file",
     )
-    console.info(
-        f"{len(result.added)} file(s) {verb}, {len(result.skipped)} skipped because they exist; "
-        f"template {result.version}, module {result.module_path}"
-    )
+    if json_out:
+        return
+    console.info(f"template {result.version}, module {result.module_path}")
     if not dry_run:
         console.success(f"adopted {result.path}: review with `git status`, then commit")

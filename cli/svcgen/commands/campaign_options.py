@@ -299,11 +299,11 @@ def _run(command: str, members: list[Member], applier: Any, opts: Any, json_out:
     from svcgen.campaign import runner
 
     total = len(members)  # advanced once per service of each finished repository
-    with console.progress(command, total=total, enabled=total > 1) as advance:
+    with console.progress(total=total, enabled=total > 1, dry_run=opts.dry_run) as advance:
 
         def done(r: RepoResult) -> None:
             for _ in r.services:
-                advance()
+                advance(r.name)
 
         results = runner.run(members, applier, opts, on_done=done)
     code = runner.exit_code(results)
@@ -341,24 +341,22 @@ def _print(command: str, results: Sequence[RepoResult], opts: Any) -> None:
             console.diff(r.diff)
         for note in r.notes:
             console.warning(f"{r.name}: {note} (template tasks run only with --trust)")
-    from rich.markup import escape  # the cells are plain text, not rich markup
-
     rows = [
         (
-            escape(r.name),
+            r.name,
             r.status,
-            escape(r.branch or ""),
+            r.branch or "",
             (r.commit or "")[:10],
             "yes" if r.pushed else "no",
-            escape(r.merge_request or ""),
-            escape(r.message),
+            r.merge_request or "",
+            r.message,
         )
         for r in results
     ]
     title = f"svcgen {command} --branch {opts.branch}"
     if opts.dry_run:
         title += " --dry-run (nothing committed)"
-    console.table(
+    console.rows(
         title,
         ("repository", "status", "branch", "commit", "pushed", "merge request", "details"),
         rows,

@@ -32,16 +32,27 @@ def command(
     fleet: options.Fleet = None,
     json_out: options.Json = False,
 ) -> None:
+    from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code
 
     results = check_all(collect_targets(paths or [], fleet))
     code = exit_code(results)
+    items = report.check_items(results)
+    rows = [
+        (i.name, report.label(i), i.from_version or "-", i.to_version or "-", i.message)
+        for i in items
+    ]
+    console.report(
+        report.build("check", items),
+        json_out=json_out,
+        title="svcgen check",
+        columns=("service", "status", "current", "newest", "details"),
+        data=rows,
+        noun="service",
+    )
     if json_out:
-        console.print_json({"exit_code": code, "services": [r.to_json() for r in results]})
         raise typer.Exit(code)
-    rows = [(r.name, r.label, r.current or "-", r.newest or "-", r.message) for r in results]
-    console.table("svcgen check", ("service", "status", "current", "newest", "details"), rows)
     if code == 1:
         console.info("run `svcgen update` on the services that are behind")
     raise typer.Exit(code)

@@ -30,3 +30,42 @@ Data = Annotated[
 Defaults = Annotated[
     bool, typer.Option("--defaults", help="Ask nothing: use the default of every question.")
 ]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        help="Services or files worked on in parallel (default: the number of CPUs; 1: serial).",
+        show_default=False,
+    ),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
+
+
+def jobs_value(jobs: int | None) -> int:
+    """``--jobs``: None or 0 is the number of CPUs; 1 is serial."""
+    import os
+
+    from svcgen.errors import UsageError
+
+    if jobs is None or jobs == 0:
+        return max(1, os.cpu_count() or 1)
+    if jobs < 0:
+        raise UsageError(f"--jobs {jobs}: must be at least 1", fix="1 runs serially")
+    return jobs
+
+
+#: appended to the help of every command that takes --fleet (errors about a
+#: fleet file say "see `svcgen patch-config --help` for the format")
+FLEET_FORMAT = """\b
+Fleet file (--fleet FILE), YAML; paths are relative to the file:
+  services:
+    - name: orders
+      path: ../orders
+    - name: payments
+      path: /srv/repos/payments
+      config_files: [deploy/config.yaml]   # optional, per service
+  config_files:                            # default for every service
+    - configs/config-production.yaml
+"""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -40,14 +40,6 @@ Exit codes: 0 applied or nothing to do; 1 with --check, changes are pending;
 """
 
 
-#: above this many files the table is laid out by hand (rich's layout is ~1 ms a row)
-LONG_TABLE = 200
-
-
-def _row(r: Any) -> tuple[str, str, str]:
-    return (r.path, r.status, r.detail)
-
-
 @boundary
 def command(
     targets: Annotated[
@@ -82,10 +74,7 @@ def command(
             "--only-existing", help="Never create keys; files without the path are skipped."
         ),
     ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", metavar="N", help="Worker processes (0: one per CPU).", min=0),
-    ] = 0,
+    jobs: options.Jobs = None,
     as_json: options.Json = False,
     branch: campaign_options.Branch = None,
     message: campaign_options.Message = None,
@@ -100,8 +89,6 @@ def command(
     from svcgen.patching.ops import from_cli, load_patch_file
     from svcgen.patching.runner import Options, expand_targets, run
 
-    if check and dry_run:
-        raise UsageError("--check and --dry-run cannot be used together")
     ops = load_patch_file(patch_file) if patch_file is not None else []
     ops += from_cli(sets or [], unsets or [])
     if not ops:
@@ -132,39 +119,50 @@ def command(
                 c,
                 only_existing=only_existing,
                 dry_run=dry_run,
-                jobs=jobs,
+                jobs=options.jobs_value(jobs),
                 json_out=as_json,
             )
         )
     files = expand_targets(targets or [], fleet)
     opts = Options(
-        only_existing=only_existing, check=check, dry_run=dry_run, want_diff=dry_run, jobs=jobs
+        only_existing=only_existing,
+        check=check,
+        dry_run=dry_run,
+        want_diff=dry_run,
+        jobs=options.jobs_value(jobs),
     )
     report = run(files, ops, opts)
-    if as_json:
-        console.print_json(
-            {
-                "files": [
-                    {"path": r.path, "status": r.status, "detail": r.detail}
-                    | ({"diff": r.diff} if r.diff else {})
-                    for r in report.results
-                ],
-                "written": report.written,
-                "exit_code": report.exit_code,
-            }
-        )
-    else:
+    from svcgen import report as rep
+
+    items = rep.patch_items(
+        report.results, dry_run=dry_run, check=check, written=report.written or not report.exit_code
+    )
+    doc = rep.build(
+        "patch-config",
+        items,
+        dry_run=dry_run or check,
+        errors=rep.patch_errors(items),
+        with_diff=dry_run,
+    )
+    if not as_json:
         for r in report.results:
             if r.diff:
                 console.diff(r.diff)
-        rows = [_row(r) for r in report.results]
-        show = console.table if len(rows) <= LONG_TABLE else console.long_table
-        show("patch-config", ("File", "Status", "Detail"), rows)
+    console.report(
+        doc,
+        json_out=as_json,
+        title="patch-config",
+        columns=("file", "status", "detail"),
+        data=[(i.path, i.status, i.message) for i in items],
+        noun="file",
+    )
+    if as_json:
+        raise typer.Exit(report.exit_code)
     if report.exit_code >= 2:
         errors = sum(r.status == "error" for r in report.results)
         console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")
     elif check and report.exit_code == 1:
         pending = sum(r.status == "changed" for r in report.results)
-        console.info(f"{pending} files have pending changes (--check wrote nothing)")
+        console.info(f"{pending} files need change (changes pending; --check wrote nothing)")
     if report.exit_code:
         raise typer.Exit(report.exit_code)

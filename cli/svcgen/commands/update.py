@@ -60,9 +60,7 @@ def command(
             help="How to keep both sides of a conflict: markers in the file, or a .rej file.",
         ),
     ] = "inline",
-    jobs: Annotated[
-        int, typer.Option("--jobs", metavar="N", help="Services updated in parallel.")
-    ] = 1,
+    jobs: options.Jobs = None,
     json_out: options.Json = False,
     trust: Annotated[
         bool,
@@ -87,8 +85,7 @@ def command(
 
     if conflict not in ("inline", "rej"):
         raise UsageError(f"--conflict {conflict}: must be inline or rej")
-    if jobs < 1:
-        raise UsageError(f"--jobs {jobs}: must be at least 1")
+    n_jobs = options.jobs_value(jobs)
     targets = collect_targets(paths or [], fleet)
     c = campaign_options.flags(
         branch=branch,
@@ -111,40 +108,40 @@ def command(
                 conflict=conflict,
                 trust=trust,
                 dry_run=dry_run,
-                jobs=jobs,
+                jobs=n_jobs,
                 json_out=json_out,
             )
         )
     opts = UpdateOptions(to=to, dry_run=dry_run, conflict=conflict, trust=trust)  # type: ignore[arg-type]
-    with console.progress("updating", total=len(targets), enabled=len(targets) > 1) as advance:
-        results = update_all(targets, opts, jobs=jobs, on_done=lambda _r: advance())
+    with console.progress(total=len(targets), enabled=len(targets) > 1, dry_run=dry_run) as advance:
+        results = update_all(targets, opts, jobs=n_jobs, on_done=lambda r: advance(r.name))
 
+    from svcgen import report
+
+    items = report.update_items(results, dry_run=dry_run)
+    doc = report.build("update", items, dry_run=dry_run, with_diff=dry_run)
     if json_out:
-        console.print_json(
-            {
-                "dry_run": dry_run,
-                "exit_code": exit_code(results),
-                "services": [r.to_json() for r in results],
-            }
-        )
+        console.print_json(doc)
         raise typer.Exit(exit_code(results))
 
-    for r in results:
+    for r, item in zip(results, items, strict=True):
         if dry_run and r.diff:
-            console.plain(f"# {r.name}: {r.label}")
+            console.plain(f"# {r.name}: {report.label(item)}")
             console.diff(r.diff)
         why = "not run in a dry run" if dry_run else "they run only with --trust"
         for line in r.tasks:
             if line.startswith("skipped: "):
                 console.warning(f"{r.name}: {line} (template tasks and migrations: {why})")
-    rows = []
-    for r in results:
-        details = r.message
-        if r.conflicts:
-            details = "\n".join(r.conflicts)
-        rows.append((r.name, r.label, details))
+    rows = [(i.name, report.label(i), "\n".join(i.extra["conflicts"]) or i.message) for i in items]
     title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
-    console.table(title, ("service", "status", "details"), rows)
+    console.report(
+        doc,
+        json_out=False,
+        title=title,
+        columns=("service", "status", "details"),
+        data=rows,
+        noun="service",
+    )
     if any(r.status == "conflicts" for r in results) and not dry_run:
         console.info(
             "resolve the conflicts (search for '<<<<<<<' or read the .rej files), "

@@ -1,0 +1,1 @@
+"""Tests of the svcgen command line, through the real CLI."""
