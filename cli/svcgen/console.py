@@ -117,19 +117,23 @@ def long_table(
 
 
 def diff(text: str) -> None:
-    """Print a unified diff, coloured when stdout is a terminal."""
-    out = stdout()
-    for line in text.splitlines():
-        style = ""
-        if line.startswith(("+++", "---")):
-            style = "bold"
-        elif line.startswith("+"):
-            style = "green"
-        elif line.startswith("-"):
-            style = "red"
-        elif line.startswith("@@"):
-            style = "cyan"
-        out.print(Text(line, style=style))
+    """Print a unified diff byte for byte (tabs, trailing spaces and missing final
+    newlines kept, so that the output applies with ``git apply``); coloured with
+    plain ANSI codes only when stdout is a terminal."""
+    if not text:
+        return
+    if not sys.stdout.isatty():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    colours = (("+++", "1"), ("---", "1"), ("+", "32"), ("-", "31"), ("@@", "36"))
+    out = []
+    for line in text.splitlines(keepends=True):
+        code = next((c for prefix, c in colours if line.startswith(prefix)), "")
+        body, end = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+        out.append(f"\x1b[{code}m{body}\x1b[0m{end}" if code else line)
+    sys.stdout.write("".join(out))
+    sys.stdout.flush()
 
 
 @contextmanager

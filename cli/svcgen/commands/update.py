@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,15 +13,19 @@ from svcgen.commands import boundary, options
 HELP = """Update services to a newer version of their template, keeping local edits.
 
 Each PATH (default: the current directory) and each service of the --fleet
-file must have been made by `svcgen new` or `svcgen adopt`. Copier's 3-way
-update re-applies the service's own changes on top of the new template
-version; where both changed the same lines the file is left with conflict
+file must have been made by `svcgen new` or `svcgen adopt`. The update is a
+3-way merge per file: the service's own changes are kept on top of the new
+template version; where both changed the same lines the file gets conflict
 markers (--conflict inline, the default) or a .rej file next to it
-(--conflict rej). A service with uncommitted or untracked changes is refused
-and left untouched; the others go on.
+(--conflict rej). An edited file that the template renames gets the edit
+carried to its new name; an edited file that the template deletes is kept
+and reported as a conflict (deleted upstream). Owner-owned files
+(_skip_if_exists) the owner modified and files listed under `keep:` in
+.svcgen.yml are never changed. A service with uncommitted changes, or with
+committed conflict markers, is refused and left untouched; the others go on.
 
---dry-run updates a scratch clone of each service and prints the diff the
-update would make; the services themselves are not written.
+--dry-run prints each service's patch (it applies with `git apply`); the
+services are not written. --output DIR writes one SERVICE.patch per service.
 
 Examples:
 
@@ -28,10 +33,13 @@ Examples:
 
   svcgen update --fleet fleet.yaml --jobs 4
 
-  svcgen update ../orders --to v2.1.0 --dry-run
+  svcgen update ../orders --to v2.1.0 --dry-run --output patches/
+
+  svcgen update --data ci_provider=both --data features=auth,worker
 
 Exit codes: 0 every service updated or was up to date; 1 any service has
-conflicts; 2 any service was refused (dirty) or errored, or bad input.
+conflicts (new or committed); 2 any service was refused (dirty) or errored,
+records a template version newer than this svcgen has, or bad input.
 """
 
 
@@ -44,7 +52,7 @@ def command(
         typer.Option("--to", metavar="REF", help="Template version to update to. Default: newest."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show each service's diff; write nothing.")
+        bool, typer.Option("--dry-run", help="Show each service's patch; write nothing.")
     ] = False,
     conflict: Annotated[
         str,
@@ -55,8 +63,28 @@ def command(
         ),
     ] = "inline",
     jobs: Annotated[
-        int, typer.Option("--jobs", metavar="N", help="Services updated in parallel.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="Repositories updated in parallel. Default: the number of CPUs.",
+            show_default=False,
+        ),
+    ] = None,
+    data: options.Data = None,
+    src: Annotated[
+        str | None,
+        typer.Option(
+            "--src",
+            metavar="URL",
+            help="Read the template from URL and record it as the service's _src_path.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", metavar="DIR", help="Write one SERVICE.patch per service here."),
+    ] = None,
     json_out: options.Json = False,
     trust: Annotated[
         bool,
@@ -65,43 +93,64 @@ def command(
         ),
     ] = False,
 ) -> None:
+    from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.errors import UsageError
-    from svcgen.updating.update import UpdateOptions, exit_code, update_all
+    from svcgen.render import parse_data
+    from svcgen.updating.update import UpdateOptions, exit_code, update_all, write_patches
 
     if conflict not in ("inline", "rej"):
         raise UsageError(f"--conflict {conflict}: must be inline or rej")
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1")
+    if output is not None and output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output}: not a directory")
     targets = collect_targets(paths or [], fleet)
-    opts = UpdateOptions(to=to, dry_run=dry_run, conflict=conflict, trust=trust)  # type: ignore[arg-type]
+    opts = UpdateOptions(
+        to=to,
+        dry_run=dry_run,
+        conflict=conflict,  # type: ignore[arg-type]
+        trust=trust,
+        data=parse_data(data or []),
+        src=src,
+        want_patch=output is not None,
+    )
     with console.progress("updating", total=len(targets), enabled=len(targets) > 1) as advance:
         results = update_all(targets, opts, jobs=jobs, on_done=lambda _r: advance())
+    if output is not None:
+        for written in write_patches(results, output):
+            console.info(f"wrote {written}")
+    code = exit_code(results)
 
     if json_out:
-        console.print_json(
-            {
-                "dry_run": dry_run,
-                "exit_code": exit_code(results),
-                "services": [r.to_json() for r in results],
-            }
-        )
-        raise typer.Exit(exit_code(results))
+        items = [
+            report.Item(
+                name=r.name,
+                path=r.path,
+                status=r.status,
+                message=r.message,
+                from_version=r.from_version,
+                to_version=r.to_version,
+                diff=r.diff,
+                extra=r.extra(),
+            )
+            for r in results
+        ]
+        console.print_json(report.build("update", items, dry_run=dry_run, with_diff=dry_run))
+        raise typer.Exit(code)
 
     for r in results:
         if dry_run and r.diff:
             console.plain(f"# {r.name}: {r.label}")
             console.diff(r.diff)
+        if dry_run and r.not_applied_diff:
+            console.plain(f"# {r.name}: template changes not applied (owner-owned files)")
+            console.diff(r.not_applied_diff)
         why = "not run in a dry run" if dry_run else "they run only with --trust"
         for line in r.tasks:
             if line.startswith("skipped: "):
                 console.warning(f"{r.name}: {line} (template tasks and migrations: {why})")
-    rows = []
-    for r in results:
-        details = r.message
-        if r.conflicts:
-            details = "\n".join(r.conflicts)
-        rows.append((r.name, r.label, details))
+    rows = [(r.name, r.label, "\n".join(r.details)) for r in results]
     title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
     console.table(title, ("service", "status", "details"), rows)
     if any(r.status == "conflicts" for r in results) and not dry_run:
@@ -109,4 +158,4 @@ def command(
             "resolve the conflicts (search for '<<<<<<<' or read the .rej files), "
             "then commit; see docs/update.md"
         )
-    raise typer.Exit(exit_code(results))
+    raise typer.Exit(code)
