@@ -63,7 +63,9 @@ GET /readyz
 
 FILES = {
     "{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
-    "Makefile.jinja": "SERVICE := {{ service_name }}\n\nbuild:\n\tgo build ./...\n\ntest:\n\tgo test ./...\n",
+    "Makefile.jinja": (
+        "SERVICE := {{ service_name }}\n\nbuild:\n\tgo build ./...\n\ntest:\n\tgo test ./...\n"
+    ),
     "internal/bodylimit.go": BODYLIMIT,
     "deploy/pdb.yaml.jinja": PDB,
     "routes.txt": ROUTES,

@@ -33,12 +33,12 @@ def test_check_exits_1_when_behind(base_service: Path, tmp_path: Path) -> None:
 
     code, data = run_json("check", "--fleet", str(fleet))
     assert code == 1
-    by_name = {s["name"]: s for s in data["services"]}  # type: ignore[index]
+    by_name = {s["name"]: s for s in data["items"]}  # type: ignore[index]
     assert by_name["old"]["status"] == "behind"
     assert by_name["old"]["current"] == "v1.0.0"
     assert by_name["old"]["newest"] == "v2.0.0"
-    assert by_name["new"]["status"] == "up-to-date"
-    assert data["exit_code"] == 1
+    assert by_name["new"]["status"] == "up to date"
+    assert data["summary"] == {"total": 2, "behind": 1, "up to date": 1}
 
     code, out, _err = run("check", "--fleet", str(fleet))
     assert code == 1
@@ -46,13 +46,13 @@ def test_check_exits_1_when_behind(base_service: Path, tmp_path: Path) -> None:
 
     code, out, _err = run("check", str(new))
     assert code == 0
-    assert "up-to-date" in out
+    assert "up to date" in out
 
 
 def test_check_without_answers_exits_2(tmp_path: Path) -> None:
     code, data = run_json("check", str(tmp_path))
     assert code == 2
-    assert ".copier-answers.yml" in data["services"][0]["message"]  # type: ignore[index]
+    assert ".copier-answers.yml" in data["items"][0]["message"]  # type: ignore[index]
 
 
 def make_fleet(base: Path, root: Path) -> list[Path]:
@@ -88,7 +88,7 @@ def test_jobs_2_gives_the_same_results_as_jobs_1(small_base_service: Path, tmp_p
         assert code == 2  # three services are dirty
         results[name] = [
             {k: v for k, v in s.items() if k != "path"}
-            for s in data["services"]  # type: ignore[union-attr]
+            for s in data["items"]  # type: ignore[union-attr]
         ]
     assert results["parallel"] == results["serial"]
     labels = [s["label"] for s in results["serial"]]

@@ -50,12 +50,12 @@ def test_update_three_services_then_a_conflicting_v3(tmp_path: Path) -> None:
     release_v3(repo)
     code, data = run_json("update", *map(str, services))
     assert code == 1
-    by_name = {s["name"]: s for s in data["services"]}  # type: ignore[index]
+    by_name = {s["name"]: s for s in data["items"]}  # type: ignore[index]
     assert by_name["alpha"]["label"] == "updated v2.0.0 → v3.0.0"
     assert by_name["gamma"]["label"] == "updated v2.0.0 → v3.0.0"
     assert by_name["beta"]["status"] == "conflicts"
     assert by_name["beta"]["label"] == "conflicts (1 file)"
-    assert by_name["beta"]["conflicts"] == ["Makefile"]
+    assert by_name["beta"]["conflicts"] == [{"path": "Makefile", "reason": "changed on both sides"}]
     makefile = (beta / "Makefile").read_text(encoding="utf-8")
     assert "<<<<<<< before updating" in makefile
     assert "UPDATE_TEST_C := local" in makefile
@@ -112,8 +112,8 @@ def test_dry_run_shows_the_diff_and_writes_nothing(base_service: Path, tmp_path:
 
     code, data = run_json("update", str(svc), "--dry-run")
     assert code == 0
-    (result,) = data["services"]  # type: ignore[misc]
-    assert result["label"] == "updated v1.0.0 → v2.0.0"
+    (result,) = data["items"]  # type: ignore[misc]
+    assert result["label"] == "would update v1.0.0 → v2.0.0"
     assert "+_commit: v2.0.0" in result["diff"]
     assert snapshot(svc) == before
 
@@ -122,10 +122,10 @@ def test_up_to_date_and_to_ref(base_service: Path, tmp_path: Path) -> None:
     svc = copy_service(base_service, tmp_path / "svc")
     code, out, err = run("update", str(svc), "--to", "v1.0.0")
     assert code == 0, out + err
-    assert "up-to-date" in out
+    assert "up to date" in out
     code, data = run_json("update", str(svc), "--to", "v2.0.0")
     assert code == 0
-    assert data["services"][0]["to_version"] == "v2.0.0"  # type: ignore[index]
+    assert data["items"][0]["to_version"] == "v2.0.0"  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_failed_update_leaves_the_service_as_it_was(tmp_path: Path) -> None:
     before = snapshot(svc)
     code, data = run_json("update", str(svc))
     assert code == 2
-    (result,) = data["services"]  # type: ignore[misc]
+    (result,) = data["items"]  # type: ignore[misc]
     assert result["status"] == "error"
     assert "restored" in result["message"]
     assert snapshot(svc) == before

@@ -11,8 +11,10 @@ HELP = """Report each service's template version against the newest one.
 
 Reads .copier-answers.yml of each PATH (default: the current directory) and
 of each service of the --fleet file, and compares its version with the
-newest version tag of its template. Nothing is written. Use it as a CI drift
-gate: it fails when a service is behind.
+newest version tag of its template. A service whose tracked files hold
+svcgen's conflict markers is reported as `unresolved conflicts`, naming the
+files. Nothing is written. Use it as a CI drift gate: it fails when a
+service is behind.
 
 Examples:
 
@@ -20,9 +22,10 @@ Examples:
 
   svcgen check --fleet fleet.yaml --json
 
-Exit codes: 0 every service is up to date; 1 any service is behind; 2 a
-service could not be checked (no answers file, unreadable template) or bad
-input.
+Exit codes: 0 every service is up to date; 1 any service is behind or has
+unresolved conflicts; 2 a service could not be checked (no answers file,
+unreadable template), records a template version newer than this svcgen has
+(upgrade svcgen), or bad input.
 """
 
 
@@ -32,16 +35,32 @@ def command(
     fleet: options.Fleet = None,
     json_out: options.Json = False,
 ) -> None:
+    from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code
 
     results = check_all(collect_targets(paths or [], fleet))
     code = exit_code(results)
     if json_out:
-        console.print_json({"exit_code": code, "services": [r.to_json() for r in results]})
+        items = [
+            report.Item(
+                name=r.name,
+                path=r.path,
+                status=r.status,
+                message=r.message,
+                from_version=r.current,
+                to_version=r.newest,
+                extra=r.extra(),
+            )
+            for r in results
+        ]
+        console.print_json(report.build("check", items))
         raise typer.Exit(code)
     rows = [(r.name, r.label, r.current or "-", r.newest or "-", r.message) for r in results]
     console.table("svcgen check", ("service", "status", "current", "newest", "details"), rows)
-    if code == 1:
+    for r in results:
+        if r.status == "ahead":
+            console.error(r.message)
+    if any(r.status == "behind" for r in results):
         console.info("run `svcgen update` on the services that are behind")
     raise typer.Exit(code)

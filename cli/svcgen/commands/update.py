@@ -150,6 +150,9 @@ def command(
         for line in r.tasks:
             if line.startswith("skipped: "):
                 console.warning(f"{r.name}: {line} (template tasks and migrations: {why})")
+    for r in results:
+        if r.status == "ahead":
+            console.error(r.message)
     rows = [(r.name, r.label, "\n".join(r.details)) for r in results]
     title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
     console.table(title, ("service", "status", "details"), rows)

@@ -218,25 +218,7 @@ def make_plan(
         if rel not in new and rel != answers_file and not keep(rel) and _edited(mine(rel), old[rel])
     }
     renames = find_renames(old_root, new_root, removed)
-    handled: set[str] = set()
-    for rel in sorted(removed):
-        s, o = mine(rel), old[rel]
-        assert s is not None
-        target = renames.get(rel)
-        if target and not keep(target) and mine(target) is None and target not in handled:
-            _merge_into(plan, target, s, o, new[target], conflict)
-            plan.changes.append(Change(rel, None))
-            plan.renamed.append((rel, target))
-            plan.removed_upstream.append((rel, f"merged into {target}"))
-            handled.update((rel, target))
-        else:
-            reason = "deleted upstream"
-            if target:
-                reason = f"renamed upstream to {target}, which the service already has"
-            plan.conflicts.append((rel, reason))
-            plan.removed_upstream.append((rel, "kept (deleted upstream)"))
-            handled.add(rel)
-
+    handled = _plan_removed(plan, removed, renames, old, new, mine, keep, conflict)
     for rel in sorted((set(old) | set(new)) - handled - {answers_file}):
         o, n = old.get(rel), new.get(rel)
         if o == n:
@@ -244,7 +226,7 @@ def make_plan(
         if keep(rel):
             plan.kept.append(rel)
             continue
-        s = mine(rel)
+        s: Blob | None = mine(rel)
         if skip(rel) and (s is None or s.content != (o.content if o else None)):
             # Owner-owned and not byte-identical to the old render: the owner's.
             if s is None and o is None and n is not None:
@@ -271,6 +253,38 @@ def make_plan(
             _merge_into(plan, rel, s, o, n, conflict)
     plan.changes.sort(key=lambda c: c.path)
     return plan
+
+
+def _plan_removed(
+    plan: Plan,
+    removed: set[str],
+    renames: dict[str, str],
+    old: dict[str, Blob],
+    new: dict[str, Blob],
+    mine: Callable[[str], Blob | None],
+    keep: Callable[[str], bool],
+    conflict: str,
+) -> set[str]:
+    """Edited files the new render lacks: carried to their new name, or kept."""
+    handled: set[str] = set()
+    for rel in sorted(removed):
+        s, o = mine(rel), old[rel]
+        assert s is not None
+        target = renames.get(rel)
+        if target and not keep(target) and mine(target) is None and target not in handled:
+            _merge_into(plan, target, s, o, new[target], conflict)
+            plan.changes.append(Change(rel, None))
+            plan.renamed.append((rel, target))
+            plan.removed_upstream.append((rel, f"merged into {target}"))
+            handled.update((rel, target))
+        else:
+            reason = "deleted upstream"
+            if target:
+                reason = f"renamed upstream to {target}, which the service already has"
+            plan.conflicts.append((rel, reason))
+            plan.removed_upstream.append((rel, "kept (deleted upstream)"))
+            handled.add(rel)
+    return handled
 
 
 def _edited(s: Blob | None, o: Blob) -> bool:
@@ -346,7 +360,9 @@ def _prune_empty_dirs(directory: Path, stop: Path) -> None:
         directory = directory.parent
 
 
-def _git(service: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] = {}) -> bytes:
+def _git(
+    service: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] = {}
+) -> bytes:
     full_env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", **env}
     proc = subprocess.run(
         ["git", *args], cwd=service, input=stdin, capture_output=True, env=full_env, check=False
@@ -429,7 +445,13 @@ def plan_patch(plan: Plan, service: Path) -> str:
                 lines.append(f"0 {'0' * 40}\t{prefix}{c.path}")
             else:
                 lines.append(f"{c.blob.mode:o} {by_path[c.path]}\t{prefix}{c.path}")
-        _git(service, "update-index", "--index-info", stdin=("\n".join(lines) + "\n").encode(), env=env)
+        _git(
+            service,
+            "update-index",
+            "--index-info",
+            stdin=("\n".join(lines) + "\n").encode(),
+            env=env,
+        )
         tree = _git(service, "write-tree", env=env).decode().strip()
         out = _git(
             service,

@@ -112,7 +112,9 @@ class ServiceResult:
         lines = [f"{c['path']}: {c['reason']}" for c in self.conflicts]
         lines += [f"unresolved conflict markers: {p}" for p in self.unresolved]
         lines += [f"not applied (yours): {p}" for p in self.not_applied]
-        lines += [f"renamed: {r['from']} → {r['to']} (your edit carried over)" for r in self.renamed]
+        lines += [
+            f"renamed: {r['from']} → {r['to']} (your edit carried over)" for r in self.renamed
+        ]
         if self.message:
             lines.append(self.message)
         return lines
@@ -155,7 +157,9 @@ def update_service(target: Target, opts: UpdateOptions) -> ServiceResult:
     return result
 
 
-def _update_group(group: Sequence[tuple[int, Target]], opts: UpdateOptions) -> list[tuple[int, ServiceResult]]:
+def _update_group(
+    group: Sequence[tuple[int, Target]], opts: UpdateOptions
+) -> list[tuple[int, ServiceResult]]:
     """The services of one git repository, one after another."""
     return [(i, update_service(t, opts)) for i, t in group]
 
@@ -273,21 +277,20 @@ def _key(target: Target) -> str:
     return hashlib.sha256(str(target.path.resolve()).encode()).hexdigest()[:24]
 
 
-_RUN_TMP: str | None = None
+_WORKER: dict[str, str] = {}  # in a worker process: {"run_tmp": DIR}
 
 
 def _init_worker_process(run_tmp: str) -> None:
-    global _RUN_TMP
     tempfile.tempdir = run_tmp
-    _RUN_TMP = run_tmp
+    _WORKER["run_tmp"] = run_tmp
     # The parent decides when to stop: it terminates the workers and restores
     # the services they had started (see _parallel).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _mark_started(path: Path) -> None:
-    if _RUN_TMP is not None:
-        Path(_RUN_TMP, "started", _key(Target("", path))).touch()
+    if "run_tmp" in _WORKER:
+        Path(_WORKER["run_tmp"], "started", _key(Target("", path))).touch()
 
 
 @contextlib.contextmanager
@@ -366,8 +369,14 @@ def committed_markers(path: Path) -> list[str]:
 def skew_message(name: str, src: str, newest: str, current: str) -> str:
     if src.startswith(STABLE_PREFIX):
         template = src.removeprefix(STABLE_PREFIX)
-        return f"svcgen {__version__} has {template} up to {newest}; {name} is at {current}: upgrade svcgen"
-    return f"template {src} has versions up to {newest}; {name} is at {current}: update the template source"
+        return (
+            f"svcgen {__version__} has {template} up to {newest}; "
+            f"{name} is at {current}: upgrade svcgen"
+        )
+    return (
+        f"template {src} has versions up to {newest}; "
+        f"{name} is at {current}: update the template source"
+    )
 
 
 def is_ahead(current: str, newest: str) -> bool:
@@ -435,14 +444,16 @@ def _update_locked(target: Target, path: Path, opts: UpdateOptions, result: Serv
         result.status = "ahead"
         result.message = skew_message(target.name, answers.src_path, newest, answers.commit)
         return
-    if vcs.parse_version(answers.commit) is not None and answers.commit not in old_tags:
-        if not vcs.git("rev-parse", "--verify", "-q", answers.commit, cwd=path, check=False):
-            raise TemplateError(
-                f"template {answers.src_path} has no version {answers.commit}",
-                where=answers.path,
-                fix="point _src_path at the template repository the service was made from",
-            )
-    ref = opts.to or (newest if new_source == old_source else vcs.newest_version_tag(vcs.tags(new_source)))
+    plain_tag = vcs.parse_version(answers.commit) is not None and "-g" not in answers.commit
+    if plain_tag and answers.commit not in old_tags:
+        raise TemplateError(
+            f"template {answers.src_path} has no version {answers.commit}",
+            where=answers.path,
+            fix="point _src_path at the template repository the service was made from",
+        )
+    ref = opts.to or (
+        newest if new_source == old_source else vcs.newest_version_tag(vcs.tags(new_source))
+    )
     if ref is None:
         raise TemplateError(f"template {new_recorded} has no version tags")
     if opts.to is None and is_ahead(answers.commit, ref):
@@ -490,7 +501,9 @@ def parse_update_data(raw: dict[str, str], questions: dict[str, Any]) -> dict[st
             allowed = [str(c) for c in (choices.values() if isinstance(choices, dict) else choices)]
             bad = [i for i in items if allowed and i not in allowed]
             if bad:
-                raise UsageError(f"--data {key}={value}: {bad[0]!r} is not one of {', '.join(allowed)}")
+                raise UsageError(
+                    f"--data {key}={value}: {bad[0]!r} is not one of {', '.join(allowed)}"
+                )
             out[key] = items
         else:
             check_answer(key, value, question)
@@ -553,7 +566,9 @@ def _run(
                 old.run_copy()
                 new.run_copy()
             except Exception as exc:
-                raise TemplateError(f"cannot render the template: {describe(exc)}", where=target.path) from exc
+                raise TemplateError(
+                    f"cannot render the template: {describe(exc)}", where=target.path
+                ) from exc
             skip = new.match_skip
             plan = planning.make_plan(
                 old_root=scratch / "old",
@@ -568,7 +583,9 @@ def _run(
             if opts.dry_run or opts.want_patch:
                 result.diff = planning.plan_patch(plan, path)
             if opts.dry_run:
-                _tasks(worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, run=False)
+                _tasks(
+                    worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, run=False
+                )
             else:
                 _apply(worker_cls, path, plan, new_source, new_recorded, ref, new_data, opts, log)
     finally:
