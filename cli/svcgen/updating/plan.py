@@ -417,9 +417,11 @@ def _record_stages(plan: Plan, service: Path) -> None:
 
 
 def plan_patch(plan: Plan, service: Path) -> str:
-    """The plan as a patch against the service's HEAD, paths relative to the service.
+    """The plan as a patch against the service's HEAD, paths relative to the top of
+    its git repository (the service itself unless it is part of a monorepo).
 
-    Byte-exact (``git apply`` applies it in the service); built with a private
+    Byte-exact (``git apply`` applies it in the service or at the top of its
+    repository); built with a private
     index and object directory, so the service's repository is not written.
     """
     if plan.empty:
@@ -460,7 +462,6 @@ def plan_patch(plan: Plan, service: Path) -> str:
             "--binary",
             "--full-index",
             "--no-renames",
-            "--relative",
             "HEAD",
             tree,
             env=env,

@@ -137,7 +137,9 @@ def is_versioned(src: str) -> bool:
         return True  # a URL: let git tell
     if path.is_file():
         return path.suffix == ".bundle"
-    return (path / ".git").exists()
+    if (path / ".git").exists():
+        return True
+    return (path / "HEAD").is_file() and (path / "objects").is_dir()  # a bare repository
 
 
 def export_template(dest: Path, name: str | None = None) -> list[str]:
