@@ -165,5 +165,6 @@ def test_failed_update_leaves_the_service_as_it_was(tmp_path: Path) -> None:
     assert code == 2
     (result,) = data["items"]  # type: ignore[misc]
     assert result["status"] == "error"
-    assert "restored" in result["message"]
+    assert "nothing was written" in result["message"]
+    assert "no_such_filter" in result["message"]
     assert snapshot(svc) == before

@@ -93,7 +93,7 @@ def read_blob(path: Path) -> Blob | None:
             return Blob(os.readlink(path).encode(), SYMLINK)
         if not path.is_file():
             return None
-        mode = EXECUTABLE if os.access(path, os.X_OK) else FILE
+        mode = EXECUTABLE if path.stat().st_mode & 0o100 else FILE
         return Blob(path.read_bytes(), mode)
     except FileNotFoundError:
         return None

@@ -567,7 +567,8 @@ def _run(
                 new.run_copy()
             except Exception as exc:
                 raise TemplateError(
-                    f"cannot render the template: {describe(exc)}", where=target.path
+                    f"cannot render the template: {describe(exc)}; nothing was written",
+                    where=target.path,
                 ) from exc
             skip = new.match_skip
             plan = planning.make_plan(
