@@ -4,6 +4,8 @@ errors, --output patches, --data answers and --src / template export."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -142,13 +144,13 @@ def test_version_skew_is_one_line_and_exit_2(fleet: Path, tmp_path: Path) -> Non
 def test_errors_keep_gits_stderr(fleet: Path, tmp_path: Path) -> None:
     svc = copy_service(fleet / "e", tmp_path / "e")
     write_answers(svc, str(tmp_path / "gone.git"), "v1.0.0")
-    (tmp_path / "gone.git").mkdir()  # exists, but is no repository
+    # (gone.git does not exist: a moved template repository)
     code, data = run_json("update", str(svc))
     assert code == 2
     message = data["items"][0]["message"]  # type: ignore[index]
-    assert "not a git repository" in message or "does not appear to be a git repository" in (
-        message
-    ), message
+    # git's own reason, not just an exit status.
+    assert "does not appear to be a git repository" in message, message
+    assert "exit status" not in message
 
 
 def test_data_adds_a_feature_and_a_ci_provider(fleet: Path, tmp_path: Path) -> None:
@@ -187,6 +189,25 @@ def test_src_records_a_new_template_source(fleet: Path, tmp_path: Path) -> None:
     answers = (svc / ".copier-answers.yml").read_text()
     assert f"_src_path: {hosted}" in answers
     assert "_commit: v2.1.0" in answers
+    commit_all(svc, "template source moved")
+
+    # Raw copier now updates the service from the recorded source.
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(hosted), str(work))
+    (work / "template" / "NEWS.md").write_text("hosted release\n", encoding="utf-8")
+    commit_all(work, "v2.2.0")
+    git(work, "tag", "v2.2.0")
+    git(work, "push", "-q", "origin", "HEAD:main", "v2.2.0")
+    proc = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--quiet"],
+        cwd=svc,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (svc / "NEWS.md").read_text() == "hosted release\n"
+    assert "_commit: v2.2.0" in (svc / ".copier-answers.yml").read_text()
 
 
 def test_template_export_writes_the_history_as_a_git_repository(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from svcgen.errors import VcsError
+from svcgen.vcs import stderr_tail
 
 FILE, EXECUTABLE, SYMLINK = 0o100644, 0o100755, 0o120000
 LABELS = ("before updating", "last update", "after updating")
@@ -107,8 +108,8 @@ def _run(args: list[str], cwd: Path | str, stdin: bytes | None = None) -> tuple[
     env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
     proc = subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, env=env, check=False)
     if proc.returncode < 0 or proc.returncode > 127:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise VcsError(f"{' '.join(args[:3])} failed: {' | '.join(tail)}", where=cwd)
+        tail = stderr_tail(proc.stderr.decode(errors="replace"))
+        raise VcsError(f"{' '.join(args[:3])} failed: {tail}", where=cwd)
     return proc.returncode, proc.stdout
 
 
@@ -368,8 +369,8 @@ def _git(
         ["git", *args], cwd=service, input=stdin, capture_output=True, env=full_env, check=False
     )
     if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise VcsError(f"git {' '.join(args[:2])} failed: {' | '.join(tail)}", where=service)
+        tail = stderr_tail(proc.stderr.decode(errors="replace"))
+        raise VcsError(f"git {' '.join(args[:2])} failed: {tail}", where=service)
     return proc.stdout
 
 

@@ -326,8 +326,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(stderr, bytes):
         stderr = stderr.decode(errors="replace")
     if isinstance(stderr, str) and stderr.strip():
-        tail = [line.strip() for line in stderr.strip().splitlines() if line.strip()][-3:]
-        head += " (stderr: " + " | ".join(tail) + ")"
+        head += " (stderr: " + vcs.stderr_tail(stderr) + ")"
     return head
 
 
