@@ -41,7 +41,8 @@ def test_modified_owner_owned_file_is_left_alone_and_listed(
     code, out, err = run("update", str(svc), "--dry-run")
     assert code == 0, out + err
     assert "not applied (yours): routes.txt" in out
-    assert "+GET /version" in out  # the template's change, shown under --dry-run
+    assert "+GET /version" in err  # the template's change, shown under --dry-run
+    assert "+GET /version" not in out  # stdout stays the patch of what update does
 
     code, data = run_json("update", str(svc))
     assert code == 0

@@ -144,8 +144,9 @@ def command(
             console.plain(f"# {r.name}: {r.label}")
             console.diff(r.diff)
         if dry_run and r.not_applied_diff:
-            console.plain(f"# {r.name}: template changes not applied (owner-owned files)")
-            console.diff(r.not_applied_diff)
+            # On stderr: stdout stays a patch that `git apply` takes as it is.
+            console.info(f"# {r.name}: template changes not applied (owner-owned files):")
+            console.info(r.not_applied_diff.rstrip("\n"))
         why = "not run in a dry run" if dry_run else "they run only with --trust"
         for line in r.tasks:
             if line.startswith("skipped: "):
