@@ -2,7 +2,14 @@
 tagged v1.0.0 are updated to v2.0.0 (a new file and a changed Makefile line)
 with ``svcgen update --jobs 1`` and, on an identical copy of the fleet, with
 ``--jobs 2``. Reports the time per service and the speed-up, and checks that
-every service really reached v2.0.0."""
+every service really reached v2.0.0.
+
+Then, in the same run and with the default ``--jobs`` (one per CPU), a
+``--dry-run`` of the whole fleet is timed against a real update of another
+identical copy: the dry run must stay within 1.3x of the real update.
+
+Standalone: ``python bench/bench_fleet_update.py [--quick] [--dry-run-only]`` prints
+the figures."""
 
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ from benchlib import TEMPLATE, BenchResult, Context, Figure, Unavailable, run_ch
 
 GIT_ID = ["-c", "user.name=svcgen-bench", "-c", "user.email=bench@svcgen.invalid"]
 MARKER = "bench-v2-marker.txt"
+# Standalone --dry-run-only: time only the dry run against the real update.
+DRY_RUN_ONLY = False
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -99,6 +108,30 @@ def check_updated(services: list[Path]) -> list[str]:
     return bad
 
 
+def time_dry_run_vs_real(base: Path, pristine: Path, services: list[Path]) -> tuple[float, float]:
+    """(dry run s, real update s), both with the default --jobs, each a fresh copy of the
+    fleet. Run in the order real, dry, dry, real and summed per mode, so that a load
+    that drifts during the run weighs on both modes alike (the machine is shared)."""
+    out: dict[str, float] = {"dry": 0.0, "real": 0.0}
+    for k, mode in enumerate(("real", "dry", "dry", "real")):
+        fleet = base / f"default-{mode}-{k}"
+        shutil.copytree(pristine, fleet, symlinks=True)
+        paths = [fleet / s.name for s in services]
+        flags = ["--dry-run"] if mode == "dry" else []
+        cmd = [*svcgen_cmd(), "update", "--to", "v2.0.0", *flags, *map(str, paths)]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        out[mode] += time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"svcgen update {' '.join(flags)} exited {proc.returncode}")
+        if mode == "real" and check_updated(paths):
+            raise RuntimeError("the real update with the default --jobs missed services")
+        if mode == "dry" and "+++ b/" + MARKER not in proc.stdout:
+            raise RuntimeError("the dry run printed no patch adding the v2 file")
+        shutil.rmtree(fleet, ignore_errors=True)
+    return out["dry"] / 2, out["real"] / 2
+
+
 def run(ctx: Context) -> BenchResult:
     n = 2 if ctx.quick else 18
     res = BenchResult(
@@ -119,7 +152,7 @@ def run(ctx: Context) -> BenchResult:
 
     timings: dict[int, float] = {}
     outputs: dict[int, str] = {}
-    for jobs in (1, 2):
+    for jobs in () if DRY_RUN_ONLY else (1, 2):
         fleet = base / f"jobs{jobs}"
         shutil.copytree(pristine, fleet, symlinks=True)
         paths = [fleet / s.name for s in services]
@@ -139,6 +172,10 @@ def run(ctx: Context) -> BenchResult:
                 f"with the v2 change: {', '.join(bad)}"
             )
 
+    dry_s, real_s = time_dry_run_vs_real(base, pristine, services)
+
+    if DRY_RUN_ONLY:
+        timings = {1: float("nan"), 2: float("nan")}
     per1, per2 = timings[1] / n, timings[2] / n
     res.figures.append(
         Figure("update time per service, --jobs 1", per1, "s", note=f"total {timings[1]:.1f} s")
@@ -164,7 +201,26 @@ def run(ctx: Context) -> BenchResult:
             note="ideal is 2.0 on an idle 2-core machine",
         )
     )
-    res.data = {"services": n, "jobs1_s": timings[1], "jobs2_s": timings[2]}
+    ratio = dry_s / real_s
+    res.figures.append(
+        Figure(
+            "update --dry-run of the fleet, default --jobs",
+            dry_s,
+            "s",
+            baseline=real_s,
+            baseline_name="real update, default --jobs",
+            target="<= 1.3x the real update",
+            met=ratio <= 1.3,
+            note=f"{n} services",
+        )
+    )
+    res.data = {
+        "services": n,
+        "jobs1_s": timings[1],
+        "jobs2_s": timings[2],
+        "dry_run_default_jobs_s": dry_s,
+        "real_default_jobs_s": real_s,
+    }
     res.details.append(
         f"Fleet set-up (not timed in the figures): {n} services rendered from v1.0.0 in "
         f"{render_s:.1f} s. Every service was verified to record v2.0.0 in "
@@ -172,3 +228,19 @@ def run(ctx: Context) -> BenchResult:
     )
     shutil.rmtree(base, ignore_errors=True)
     return res
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    DRY_RUN_ONLY = "--dry-run-only" in sys.argv
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
+        result = run(Context(quick="--quick" in sys.argv, work=Path(tmp), out=Path(tmp), log=print))
+    for fig in result.figures:
+        base = (
+            f" (baseline {fig.baseline:.2f} {fig.unit}: {fig.baseline_name})"
+            if fig.baseline
+            else ""
+        )
+        print(f"{fig.name}: {fig.value:.2f} {fig.unit}{base} {fig.note}")

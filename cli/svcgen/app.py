@@ -10,7 +10,18 @@ from typing import Annotated, Any
 import typer
 
 from svcgen import __version__
-from svcgen.commands import adopt, campaign_options, check, diff, new, options, patch_config, update
+from svcgen.commands import (
+    adopt,
+    campaign_options,
+    check,
+    diff,
+    keep,
+    new,
+    options,
+    patch_config,
+    template,
+    update,
+)
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 problems found; 2 bad input or usage (nothing "
@@ -66,6 +77,7 @@ COMMANDS: tuple[tuple[str, str, Callable[..., Any], type[Any] | None], ...] = (
     ("check", check.HELP, check.command, None),
     ("patch-config", patch_config.HELP, patch_config.command, campaign_options.Command),
     ("diff", diff.HELP, diff.command, None),
+    ("keep", keep.HELP, keep.command, None),
 )
 
 
@@ -97,6 +109,7 @@ def _make_app(full: bool) -> typer.Typer:
         made.command(name, help=text, short_help=first, cls=cls if full else None)(
             fn if full else _listed_only
         )
+    made.add_typer(template.app, name="template")
     made.callback()(_root)
     return made
 

@@ -49,6 +49,7 @@ STATUS_STYLES = {
     "needs": "33",
     "pass": "32",
     "fail": "1;31",
+    "unresolved": "35",
 }
 
 _stdout_closed = False
@@ -231,22 +232,22 @@ def rows(
 
 
 def diff(text: str) -> None:
-    """Print a unified diff, coloured when stdout is a terminal."""
+    """Print a unified diff byte for byte (tabs, trailing spaces and missing final
+    newlines kept, so that the output applies with ``git apply``); coloured with
+    plain ANSI codes only when stdout is a colour terminal."""
+    if not text:
+        return
     stream = sys.stdout
-    lines = []
-    for line in text.splitlines():
-        sgr = ""
-        if line.startswith(("+++", "---")):
-            sgr = "1"
-        elif line.startswith("+"):
-            sgr = "32"
-        elif line.startswith("-"):
-            sgr = "31"
-        elif line.startswith("@@"):
-            sgr = "36"
-        lines.append(_paint(line, sgr, stream))
-    if lines:
-        _write(stream, "\n".join(lines) + "\n")
+    if not _color(stream):
+        _write(stream, text)
+        return
+    colours = (("+++", "1"), ("---", "1"), ("+", "32"), ("-", "31"), ("@@", "36"))
+    out = []
+    for line in text.splitlines(keepends=True):
+        code = next((c for prefix, c in colours if line.startswith(prefix)), "")
+        body, end = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+        out.append(_paint(body, code, stream) + end if code else line)
+    _write(stream, "".join(out))
 
 
 def _plural(n: int, noun: str) -> str:

@@ -221,8 +221,9 @@ def update_items(results: Iterable[Any], *, dry_run: bool) -> list[Item]:
             status = "would update"
         if dry_run and status == "conflicts":
             status = "would conflict"
-        extra: dict[str, Any] = {"conflicts": list(getattr(r, "conflicts", []) or [])}
-        extra["tasks"] = list(getattr(r, "tasks", []) or [])
+        extra: dict[str, Any] = dict(r.extra()) if hasattr(r, "extra") else {}
+        extra.setdefault("conflicts", list(getattr(r, "conflicts", []) or []))
+        extra.setdefault("tasks", list(getattr(r, "tasks", []) or []))
         if status == "refused":
             extra["reason"] = "dirty"
         items.append(
@@ -251,7 +252,7 @@ def check_items(results: Iterable[Any]) -> list[Item]:
             message=r.message or "",
             from_version=r.current,
             to_version=r.newest,
-            extra={"template": r.template},
+            extra=dict(r.extra()) if hasattr(r, "extra") else {"template": r.template},
         )
         for r in results
     ]

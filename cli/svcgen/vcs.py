@@ -55,10 +55,28 @@ def git(
     except FileNotFoundError as exc:
         raise VcsError("git is not installed", fix="install git and retry") from exc
     if check and proc.returncode != 0:
-        message = (proc.stderr or proc.stdout).strip().splitlines()
-        detail = message[-1] if message else f"exit status {proc.returncode}"
-        raise VcsError(f"git {' '.join(args[:2])} failed: {detail}", where=cwd)
+        raise VcsError(
+            f"git {' '.join(args[:2])} failed: {stderr_tail(proc.stderr or proc.stdout)}"
+            if (proc.stderr or proc.stdout).strip()
+            else f"git {' '.join(args[:2])} failed: exit status {proc.returncode}",
+            where=cwd,
+        )
     return proc.stdout
+
+
+def stderr_tail(text: str, lines: int = 3) -> str:
+    """The last ``lines`` non-empty lines of a tool's error output, on one line.
+
+    git's own reason (``fatal: ...``) often comes before generic advice
+    ("Please make sure you have the correct access rights"), so the first
+    ``fatal:``/``error:`` line is kept even when it is not among the last ones.
+    """
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    tail = kept[-lines:]
+    first_fatal = next((ln for ln in kept if ln.startswith(("fatal:", "error:"))), None)
+    if first_fatal is not None and first_fatal not in tail:
+        tail = [first_fatal, *tail[1:]] if len(tail) == lines else [first_fatal, *tail]
+    return " | ".join(tail)
 
 
 def is_work_tree(path: Path) -> bool:

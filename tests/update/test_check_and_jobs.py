@@ -38,6 +38,7 @@ def test_check_exits_1_when_behind(base_service: Path, tmp_path: Path) -> None:
     assert by_name["old"]["from_version"] == "v1.0.0"
     assert by_name["old"]["to_version"] == "v2.0.0"
     assert by_name["new"]["status"] == "up to date"
+    assert data["summary"] == {"total": 2, "behind": 1, "up to date": 1}
 
     code, out, _err = run("check", "--fleet", str(fleet))
     assert code == 1

@@ -55,7 +55,7 @@ def test_update_three_services_then_a_conflicting_v3(tmp_path: Path) -> None:
     assert by_name["gamma"]["label"] == "updated v2.0.0 → v3.0.0"
     assert by_name["beta"]["status"] == "conflicts"
     assert by_name["beta"]["label"] == "conflicts (1 file)"
-    assert by_name["beta"]["conflicts"] == ["Makefile"]
+    assert by_name["beta"]["conflicts"] == [{"path": "Makefile", "reason": "changed on both sides"}]
     makefile = (beta / "Makefile").read_text(encoding="utf-8")
     assert "<<<<<<< before updating" in makefile
     assert "UPDATE_TEST_C := local" in makefile
@@ -165,5 +165,6 @@ def test_failed_update_leaves_the_service_as_it_was(tmp_path: Path) -> None:
     assert code == 2
     (result,) = data["items"]  # type: ignore[misc]
     assert result["status"] == "error"
-    assert "restored" in result["message"]
+    assert "nothing was written" in result["message"]
+    assert "no_such_filter" in result["message"]
     assert snapshot(svc) == before

@@ -11,8 +11,10 @@ HELP = """Report each service's template version against the newest one.
 
 Reads .copier-answers.yml of each PATH (default: the current directory) and
 of each service of the --fleet file, and compares its version with the
-newest version tag of its template. Nothing is written. Use it as a CI drift
-gate: it fails when a service is behind.
+newest version tag of its template. A service whose tracked files hold
+svcgen's conflict markers is reported as `unresolved conflicts`, naming the
+files. Nothing is written. Use it as a CI drift gate: it fails when a
+service is behind.
 
 Examples:
 
@@ -20,9 +22,10 @@ Examples:
 
   svcgen check --fleet fleet.yaml --json
 
-Exit codes: 0 every service is up to date; 1 any service is behind; 2 a
-service could not be checked (no answers file, unreadable template) or bad
-input.
+Exit codes: 0 every service is up to date; 1 any service is behind or has
+unresolved conflicts; 2 a service could not be checked (no answers file,
+unreadable template), records a template version newer than this svcgen has
+(upgrade svcgen), or bad input.
 """
 
 
@@ -53,6 +56,9 @@ def command(
     )
     if json_out:
         raise typer.Exit(code)
-    if code == 1:
+    for r in results:
+        if r.status == "ahead":
+            console.error(r.message)
+    if any(r.status == "behind" for r in results):
         console.info("run `svcgen update` on the services that are behind")
     raise typer.Exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,15 +13,19 @@ from svcgen.commands import boundary, campaign_options, options
 HELP = """Update services to a newer version of their template, keeping local edits.
 
 Each PATH (default: the current directory) and each service of the --fleet
-file must have been made by `svcgen new` or `svcgen adopt`. Copier's 3-way
-update re-applies the service's own changes on top of the new template
-version; where both changed the same lines the file is left with conflict
+file must have been made by `svcgen new` or `svcgen adopt`. The update is a
+3-way merge per file: the service's own changes are kept on top of the new
+template version; where both changed the same lines the file gets conflict
 markers (--conflict inline, the default) or a .rej file next to it
-(--conflict rej). A service with uncommitted or untracked changes is refused
-and left untouched; the others go on.
+(--conflict rej). An edited file that the template renames gets the edit
+carried to its new name; an edited file that the template deletes is kept
+and reported as a conflict (deleted upstream). Owner-owned files
+(_skip_if_exists) the owner modified and files listed under `keep:` in
+.svcgen.yml are never changed. A service with uncommitted changes, or with
+committed conflict markers, is refused and left untouched; the others go on.
 
---dry-run updates a scratch clone of each service and prints the diff the
-update would make; the services themselves are not written.
+--dry-run prints each service's patch (it applies with `git apply`); the
+services are not written. --output DIR writes one SERVICE.patch per service.
 
 Examples:
 
@@ -28,7 +33,9 @@ Examples:
 
   svcgen update --fleet fleet.yaml --jobs 4
 
-  svcgen update ../orders --to v2.1.0 --dry-run
+  svcgen update ../orders --to v2.1.0 --dry-run --output patches/
+
+  svcgen update --data ci_provider=both --data features=auth,worker
 
   svcgen update --fleet fleet.yaml --branch svcgen/update --push --merge-request
 
@@ -37,7 +44,8 @@ result committed on the branch (see docs/campaigns.md); dirty checkouts are
 fine there, as they are never touched.
 
 Exit codes: 0 every service updated or was up to date; 1 any service has
-conflicts; 2 any service was refused (dirty) or errored, or bad input.
+conflicts (new or committed); 2 any service was refused (dirty) or errored,
+records a template version newer than this svcgen has, or bad input.
 """
 
 
@@ -50,7 +58,7 @@ def command(
         typer.Option("--to", metavar="REF", help="Template version to update to. Default: newest."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show each service's diff; write nothing.")
+        bool, typer.Option("--dry-run", help="Show each service's patch; write nothing.")
     ] = False,
     conflict: Annotated[
         str,
@@ -61,6 +69,19 @@ def command(
         ),
     ] = "inline",
     jobs: options.Jobs = None,
+    data: options.Data = None,
+    src: Annotated[
+        str | None,
+        typer.Option(
+            "--src",
+            metavar="URL",
+            help="Read the template from URL and record it as the service's _src_path.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", metavar="DIR", help="Write one SERVICE.patch per service here."),
+    ] = None,
     json_out: options.Json = False,
     trust: Annotated[
         bool,
@@ -79,13 +100,17 @@ def command(
     provider: campaign_options.ProviderName = None,
     allow_conflicts: campaign_options.AllowConflicts = False,
 ) -> None:
+    from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.errors import UsageError
-    from svcgen.updating.update import UpdateOptions, exit_code, update_all
+    from svcgen.render import parse_data
+    from svcgen.updating.update import UpdateOptions, exit_code, update_all, write_patches
 
     if conflict not in ("inline", "rej"):
         raise UsageError(f"--conflict {conflict}: must be inline or rej")
     n_jobs = options.jobs_value(jobs)
+    if output is not None and output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output}: not a directory")
     targets = collect_targets(paths or [], fleet)
     c = campaign_options.flags(
         branch=branch,
@@ -112,27 +137,46 @@ def command(
                 json_out=json_out,
             )
         )
-    opts = UpdateOptions(to=to, dry_run=dry_run, conflict=conflict, trust=trust)  # type: ignore[arg-type]
+    opts = UpdateOptions(
+        to=to,
+        dry_run=dry_run,
+        conflict=conflict,  # type: ignore[arg-type]
+        trust=trust,
+        data=parse_data(data or []),
+        src=src,
+        want_patch=output is not None,
+    )
     with console.progress(total=len(targets), enabled=len(targets) > 1, dry_run=dry_run) as advance:
         results = update_all(targets, opts, jobs=n_jobs, on_done=lambda r: advance(r.name))
-
-    from svcgen import report
+    if output is not None:
+        for written in write_patches(results, output):
+            console.info(f"wrote {written}")
+    code = exit_code(results)
 
     items = report.update_items(results, dry_run=dry_run)
     doc = report.build("update", items, dry_run=dry_run, with_diff=dry_run)
     if json_out:
         console.print_json(doc)
-        raise typer.Exit(exit_code(results))
+        raise typer.Exit(code)
 
     for r, item in zip(results, items, strict=True):
         if dry_run and r.diff:
             console.plain(f"# {r.name}: {report.label(item)}")
             console.diff(r.diff)
+        if dry_run and r.not_applied_diff:
+            # On stderr: stdout stays a patch that `git apply` takes as it is.
+            console.info(f"# {r.name}: template changes not applied (owner-owned files):")
+            console.info(r.not_applied_diff.rstrip("\n"))
         why = "not run in a dry run" if dry_run else "they run only with --trust"
         for line in r.tasks:
             if line.startswith("skipped: "):
                 console.warning(f"{r.name}: {line} (template tasks and migrations: {why})")
-    rows = [(i.name, report.label(i), "\n".join(i.extra["conflicts"]) or i.message) for i in items]
+    for r in results:
+        if r.status == "ahead":
+            console.error(r.message)
+    rows = [
+        (i.name, report.label(i), "\n".join(r.details)) for r, i in zip(results, items, strict=True)
+    ]
     title = "svcgen update --dry-run (nothing written)" if dry_run else "svcgen update"
     console.report(
         doc,
@@ -147,4 +191,4 @@ def command(
             "resolve the conflicts (search for '<<<<<<<' or read the .rej files), "
             "then commit; see docs/update.md"
         )
-    raise typer.Exit(exit_code(results))
+    raise typer.Exit(code)

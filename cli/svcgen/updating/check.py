@@ -1,17 +1,22 @@
-"""``svcgen check``: each service's template version against the newest."""
+"""``svcgen check``: each service's template version against the newest.
+
+Also reports a service whose tracked files hold committed conflict markers
+(``unresolved conflicts``, exit 1) and a service that records a version newer
+than its template source has (version skew: ``ahead``, exit 2).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from svcgen import vcs
 from svcgen.errors import SvcgenError, TemplateError, UsageError
 from svcgen.updating.source import read_answers, resolve_source
-from svcgen.updating.update import Target
+from svcgen.updating.update import Target, committed_markers, is_ahead, skew_message
 
-CheckStatus = Literal["up-to-date", "behind", "ahead", "error"]
+CheckStatus = Literal["up to date", "behind", "ahead", "unresolved conflicts", "error"]
 
 
 @dataclass
@@ -23,6 +28,7 @@ class CheckResult:
     newest: str | None = None
     template: str | None = None
     message: str = ""
+    unresolved: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -30,17 +36,22 @@ class CheckResult:
             return f"behind {self.current} → {self.newest}"
         return self.status
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["label"] = self.label
-        return data
+    def extra(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "current": self.current,
+            "newest": self.newest,
+            "template": self.template,
+            "unresolved": self.unresolved,
+        }
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
-    """2 when a service could not be checked; else 1 when any is behind; else 0."""
-    if any(r.status == "error" for r in results):
+    """2 a service could not be checked or is ahead (version skew); else 1 when any
+    is behind or has unresolved conflicts; else 0."""
+    if any(r.status in ("error", "ahead") for r in results):
         return 2
-    return 1 if any(r.status == "behind" for r in results) else 0
+    return 1 if any(r.status in ("behind", "unresolved conflicts") for r in results) else 0
 
 
 def check_all(targets: Sequence[Target]) -> list[CheckResult]:
@@ -51,7 +62,7 @@ def check_all(targets: Sequence[Target]) -> list[CheckResult]:
         try:
             _check(target, result, newest_by_source)
         except SvcgenError as exc:
-            result.message = exc.message
+            result.status, result.message = "error", exc.message
         results.append(result)
     return results
 
@@ -59,7 +70,8 @@ def check_all(targets: Sequence[Target]) -> list[CheckResult]:
 def _check(target: Target, result: CheckResult, cache: dict[str, str | None]) -> None:
     if not target.path.is_dir():
         raise UsageError("no such directory", where=target.path)
-    answers = read_answers(target.path.resolve())
+    path = target.path.resolve()
+    answers = read_answers(path)
     if not answers.src_path or not answers.commit:
         raise TemplateError(
             "the answers file records no template version (_src_path/_commit)",
@@ -78,9 +90,14 @@ def _check(target: Target, result: CheckResult, cache: dict[str, str | None]) ->
             f"cannot compare template version {answers.commit!r} with {newest!r}",
             where=answers.path,
         )
-    if current == latest:
-        result.status = "up-to-date"
-    elif current < latest:  # type: ignore[operator]
-        result.status = "behind"
-    else:
+    if is_ahead(answers.commit, newest):
         result.status = "ahead"
+        result.message = skew_message(target.name, answers.src_path, newest, answers.commit)
+        return
+    if vcs.is_work_tree(path):
+        markers = committed_markers(path)
+        if markers:
+            result.status, result.unresolved = "unresolved conflicts", markers
+            result.message = "conflict markers in " + ", ".join(markers)
+            return
+    result.status = "up to date" if current == latest else "behind"

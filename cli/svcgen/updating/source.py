@@ -137,4 +137,48 @@ def is_versioned(src: str) -> bool:
         return True  # a URL: let git tell
     if path.is_file():
         return path.suffix == ".bundle"
-    return (path / ".git").exists()
+    if (path / ".git").exists():
+        return True
+    return (path / "HEAD").is_file() and (path / "objects").is_dir()  # a bare repository
+
+
+def export_template(dest: Path, name: str | None = None) -> list[str]:
+    """Write the bundled template's history to ``dest`` as a plain git repository.
+
+    ``dest`` must not exist or be an empty directory; the repository is built
+    next to it and moved into place, so a failure leaves nothing behind.
+    Returns the version tags, oldest first.
+    """
+    import shutil
+
+    from packaging.version import InvalidVersion, Version
+
+    from svcgen.errors import DestinationError
+
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise DestinationError(
+            "destination exists and is not empty", where=dest, fix="choose a new directory"
+        )
+    bundle = bundled_source(name)
+    parent = dest.resolve().parent
+    if not parent.is_dir():
+        raise DestinationError("parent directory does not exist", where=dest)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=parent))
+    try:
+        repo = tmp / "repo"
+        vcs.git("clone", "--quiet", "--", str(bundle), str(repo))
+        vcs.git("remote", "remove", "origin", cwd=repo)
+        tags = vcs.git("tag", "--list", cwd=repo).split()
+        if dest.exists():
+            dest.rmdir()
+        os.replace(repo, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def order(tag: str) -> tuple[int, object]:
+        try:
+            return 0, Version(tag)
+        except InvalidVersion:
+            return 1, tag
+
+    return sorted(tags, key=order)
