@@ -37,8 +37,8 @@ def run_case(case: Path, workdir: Path, extra: tuple[str, ...] = ()) -> Outcome:
         app, ["patch-config", *case_args(case), "--json", *extra, str(target)]
     )
     report = json.loads(result.stdout)
-    (entry,) = report["files"]
-    detail = entry["detail"].replace(str(target), "config.yaml").replace(str(case), "<case>")
+    (entry,) = report["items"]
+    detail = entry["message"].replace(str(target), "config.yaml").replace(str(case), "<case>")
     return Outcome(result.exit_code, entry["status"], detail, target.read_bytes())
 
 

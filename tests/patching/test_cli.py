@@ -29,7 +29,7 @@ def test_exit_0_applied_then_unchanged(cli: Callable[..., Result], config: Path)
     assert b"    fail_closed: true\n  # auth runs after" in config.read_bytes()
     second = cli(FLIP, str(config), "--json")
     assert second.exit_code == 0
-    assert report(second)["files"][0]["status"] == "unchanged"
+    assert report(second)["items"][0]["status"] == "unchanged"
 
 
 def test_exit_1_check_pending_writes_nothing(cli: Callable[..., Result], config: Path) -> None:
@@ -52,11 +52,11 @@ def test_dry_run_prints_a_diff_and_writes_nothing(cli: Callable[..., Result], co
 def test_json_is_the_only_stdout(cli: Callable[..., Result], config: Path) -> None:
     result = cli(FLIP, "--dry-run", "--json", str(config))
     data = report(result)
-    (entry,) = data["files"]
-    assert entry["status"] == "changed"
+    (entry,) = data["items"]
+    assert entry["status"] == "would change"
     assert entry["path"] == str(config)
     assert "+    fail_closed: true" in entry["diff"]
-    assert data["written"] is False
+    assert data["summary"]["written"] is False
 
 
 def test_directory_and_glob_targets(
@@ -67,7 +67,7 @@ def test_directory_and_glob_targets(
     other.write_text("middleware:\n  ratelimit: {}\n", encoding="utf-8")
     result = cli(FLIP, "--json", str(tmp_path / "svc"), str(tmp_path / "deep" / "**" / "*.yaml"))
     assert result.exit_code == 0, result.output
-    assert [f["path"] for f in report(result)["files"]] == [str(config), str(other)]
+    assert [f["path"] for f in report(result)["items"]] == [str(config), str(other)]
     assert other.read_text() == "middleware:\n  ratelimit: {fail_closed: true}\n"
 
 
@@ -183,7 +183,7 @@ def test_exit_2_failed_rfc6902_test_fails_the_run(
     before = config.read_bytes()
     result = cli("--patch-file", str(patch_file), "--json", str(config))
     assert result.exit_code == 2
-    assert "test failed" in report(result)["files"][0]["detail"]
+    assert "test failed" in report(result)["items"][0]["message"]
     assert config.read_bytes() == before
 
 
@@ -212,14 +212,14 @@ def test_exit_3_when_verification_fails(
     before = config.read_bytes()
     result = cli(FLIP, "--json", str(config))
     assert result.exit_code == 3
-    assert "internal error" in report(result)["files"][0]["detail"]
+    assert "internal error" in report(result)["items"][0]["message"]
     assert config.read_bytes() == before
 
 
 def test_only_existing_reports_skipped(cli: Callable[..., Result], config: Path) -> None:
     result = cli("--only-existing", "--set", "tracing.enabled=true", "--json", str(config))
     assert result.exit_code == 0
-    assert report(result)["files"][0]["status"] == "skipped"
+    assert report(result)["items"][0]["status"] == "skipped"
 
 
 @pytest.mark.parametrize("staged_by_workers", [True, False])

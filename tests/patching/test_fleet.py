@@ -23,7 +23,7 @@ def test_flip_fail_closed_across_18_services(
     before = {c: c.read_bytes() for c in configs}
     result = cli(FLIP, "--fleet", str(fleet_file), "--jobs", jobs, "--json")
     assert result.exit_code == 0, result.output
-    assert [f["status"] for f in report(result)["files"]] == ["changed"] * 18
+    assert [f["status"] for f in report(result)["items"]] == ["changed"] * 18
     for c in configs:
         new = c.read_bytes()
         assert new == before[c].replace(
@@ -57,11 +57,11 @@ def test_one_bad_file_leaves_all_18_untouched(
     before = {c: (c.read_bytes(), c.stat().st_mtime_ns) for c in configs}
     result = cli(FLIP, "--fleet", str(fleet_file), "--jobs", jobs, "--json")
     assert result.exit_code == 2, result.output
-    statuses = [f["status"] for f in report(result)["files"]]
+    statuses = [f["status"] for f in report(result)["items"]]
     assert statuses[11] == "error"
-    assert statuses.count("changed") == 17
-    assert report(result)["written"] is False
-    detail = report(result)["files"][11]["detail"]
+    assert statuses.count("would change") == 17
+    assert report(result)["summary"]["written"] is False
+    detail = report(result)["items"][11]["message"]
     assert str(configs[11]) + ":" in detail  # file:line:col
     for c in configs:
         assert (c.read_bytes(), c.stat().st_mtime_ns) == before[c]

@@ -76,12 +76,20 @@ def command(
             "--only-existing", help="Never create keys; files without the path are skipped."
         ),
     ] = False,
+    strict_paths: Annotated[
+        bool,
+        typer.Option(
+            "--strict-paths",
+            help="Only the leaf key may be new, in a mapping that exists (catches typos).",
+        ),
+    ] = False,
     jobs: Annotated[
         int,
         typer.Option("--jobs", "-j", metavar="N", help="Worker processes (0: one per CPU).", min=0),
     ] = 0,
     as_json: options.Json = False,
 ) -> None:
+    from svcgen.patching import results
     from svcgen.patching.ops import from_cli, load_patch_file
     from svcgen.patching.runner import Options, expand_targets, run
 
@@ -97,21 +105,16 @@ def command(
         )
     files = expand_targets(targets or [], fleet)
     opts = Options(
-        only_existing=only_existing, check=check, dry_run=dry_run, want_diff=dry_run, jobs=jobs
+        only_existing=only_existing,
+        check=check,
+        dry_run=dry_run,
+        want_diff=dry_run,
+        jobs=jobs,
+        strict_paths=strict_paths,
     )
     report = run(files, ops, opts)
     if as_json:
-        console.print_json(
-            {
-                "files": [
-                    {"path": r.path, "status": r.status, "detail": r.detail}
-                    | ({"diff": r.diff} if r.diff else {})
-                    for r in report.results
-                ],
-                "written": report.written,
-                "exit_code": report.exit_code,
-            }
-        )
+        console.print_json(results.to_json(report, check=check, dry_run=dry_run))
     else:
         for r in report.results:
             if r.diff:
@@ -119,7 +122,11 @@ def command(
         rows = [_row(r) for r in report.results]
         show = console.table if len(rows) <= LONG_TABLE else console.long_table
         show("patch-config", ("File", "Status", "Detail"), rows)
-    if report.exit_code >= 2:
+    if results.created_note(report) and report.exit_code < 2:
+        console.warning(results.created_note(report))
+    if report.write_error:
+        console.error(report.write_error)
+    elif report.exit_code >= 2:
         errors = sum(r.status == "error" for r in report.results)
         console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")
     elif check and report.exit_code == 1:
