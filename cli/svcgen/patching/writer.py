@@ -93,18 +93,6 @@ def preflight(r: FileResult) -> None:
     mode = stat.S_IMODE(st.st_mode)
     if not stat.S_ISREG(st.st_mode):
         raise InputFileError("not a regular file; svcgen only writes regular files", where=path)
-    if not os.access(target, os.W_OK):
-        raise InputFileError(
-            f"this user may not write it (mode {mode:04o}, owner {_owner(st)})",
-            where=path,
-            fix="run as a user who may write it, or leave it out",
-        )
-    if not mode & 0o222:
-        raise InputFileError(
-            f"the file is read-only (mode {mode:04o})",
-            where=path,
-            fix="make it writable (chmod u+w) if it is meant to change, or leave it out",
-        )
     flags = _flags(target)
     if flags & _FS_IMMUTABLE_FL:
         raise InputFileError(
@@ -117,6 +105,22 @@ def preflight(r: FileResult) -> None:
             "the file is append-only (chattr +a)",
             where=path,
             fix=f"chattr -a {target} if it is meant to change, or leave it out",
+        )
+    if not mode & 0o222:
+        raise InputFileError(
+            f"the file is read-only (mode {mode:04o})",
+            where=path,
+            fix="make it writable (chmod u+w) if it is meant to change, or leave it out",
+        )
+    if os.statvfs(target).f_flag & os.ST_RDONLY:
+        raise InputFileError(
+            "the file is on a read-only file system (or a read-only mount)", where=path
+        )
+    if not os.access(target, os.W_OK):
+        raise InputFileError(
+            f"this user may not write it (mode {mode:04o}, owner {_owner(st)})",
+            where=path,
+            fix="run as a user who may write it, or leave it out",
         )
     r.target, r.owner = target, (st.st_uid, st.st_gid)
     r.write_mode = _how(target, st)
