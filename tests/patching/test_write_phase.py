@@ -92,14 +92,14 @@ def fail_on(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[str]]:
             real_replace(src, dst)
             log.append(str(dst))
 
-        def overwrite(target: str, data: bytes) -> None:
+        def overwrite(target: str, data: bytes, opened: Any = None) -> None:
             if target in failing:
                 failing.discard(target)
-                real_overwrite(target, data[: len(data) // 2])  # a half-written file
+                real_overwrite(target, data[: len(data) // 2], opened)  # half-written
                 raise OSError(errno.EIO, "Input/output error (injected)", target)
             if target in no_restore and target in log:
                 raise OSError(errno.EIO, "Input/output error (injected, restore)", target)
-            real_overwrite(target, data)
+            real_overwrite(target, data, opened)
             log.append(target)
 
         monkeypatch.setattr(writer.os, "replace", replace)
@@ -342,6 +342,7 @@ def test_real_failure_after_planning_rolls_back(five: list[Path], tmp_path: Path
         subprocess.run(["chattr", "-i", str(five[2])], check=False)
     assert identity(five) == before
     assert no_temp_files(tmp_path)
+    assert not list(tmp_path.rglob("*.svcgen-orig"))
 
 
 def test_ctrl_c_during_writing_restores_everything(
@@ -456,3 +457,49 @@ def test_json_records_each_key_with_line_and_column(
     assert list(item["changes"][0]) == ["op", "path", "action", "line", "column"]
     lines = cfg.read_text().splitlines()
     assert lines[4][4:] == "rps: 200" and lines[5][4:] == "fail_closed: true"
+
+
+def test_failure_among_many_files_written_in_threads_restores_all(
+    cli: Callable[..., Result], tmp_path: Path, fail_on: Callable[..., list[str]]
+) -> None:
+    """Above writer.SEQUENTIAL files the writes overlap in threads; a failure
+    still restores every file written, whatever the order was."""
+    from svcgen.patching import writer
+
+    files = []
+    for i in range(5 * writer.SEQUENTIAL):
+        p = tmp_path / f"c{i:02d}.yaml"
+        p.write_text(f"a: 1\nn: {i}\n", encoding="utf-8")
+        files.append(p)
+    os.link(files[7], tmp_path / "twin.yaml")
+    before = identity(files)
+    log = fail_on(files[len(files) // 2])
+    result = cli(SET, "--jobs", "1", *map(str, files))
+    assert result.exit_code == 2, result.output
+    assert log  # some files were written before the failure was seen
+    assert identity(files) == before
+    assert os.path.samefile(files[7], tmp_path / "twin.yaml")
+    assert no_temp_files(tmp_path)
+
+
+@needs_root
+def test_file_in_an_immutable_directory_is_written_in_place(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    cfg = directory / "config.yaml"
+    cfg.write_text("a: 1\n", encoding="utf-8")
+    proc = subprocess.run(
+        ["chattr", "+i", str(directory)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"chattr +i is not supported here: {(proc.stderr or proc.stdout).strip()}")
+    try:
+        inode = cfg.stat().st_ino
+        result = cli(SET, str(cfg), "--json")
+        assert result.exit_code == 0, result.output
+        assert report(result)["items"][0]["written"] == "in place"
+        assert cfg.read_text() == "a: 2\n" and cfg.stat().st_ino == inode
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=False)

@@ -92,10 +92,13 @@ def plan_one(
     and write its new text to a temporary file next to it (the original is only
     replaced or overwritten by :func:`commit`)."""
     try:
+        flags: int | None = None
         try:
             with open(path, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 raw = fh.read()
+                if stage:
+                    flags = writer.inode_flags(fh.fileno())
         except OSError as exc:
             raise InputFileError(f"cannot read: {exc.strerror}", where=path) from exc
         result = patch_text(raw, path, ops, only_existing, strict_paths)
@@ -105,7 +108,7 @@ def plan_one(
         if not (stage and result.status == "changed"):
             result.old = None  # kept only to restore a written file
         if stage and result.status == "changed":
-            writer.preflight(result)
+            writer.preflight(result, flags)
             writer.stage(result)
     except SvcgenError as exc:
         return FileResult(path, "error", exc.message, exit_code=exc.exit_code)
