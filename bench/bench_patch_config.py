@@ -200,6 +200,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", help="comma-separated file counts (default 18,100,1000)")
     parser.add_argument("--no-yq", action="store_true", help="leave yq out")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="where the scratch fleet goes (default: a temporary directory under $TMPDIR)",
+    )
     args = parser.parse_args()
     sizes = [3, 10] if args.quick else [18, 100, 1000]
     if args.sizes:
@@ -207,12 +212,15 @@ def main() -> None:
     repeat = 1 if args.quick else args.repeat
     found = None if args.no_yq else find_yq()
     yq = found[0] if found else None
-    with tempfile.TemporaryDirectory(prefix="svcgen-bench-") as tmp:
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="svcgen-bench-", dir=args.dir) as tmp:
         rows = [measure(Path(tmp) / "fleet", n, repeat, yq) for n in sizes]
     figures = {
         "benchmark": "patch-config vs naive ruamel.yaml load/modify/dump and yq -i per file "
         "(fresh processes)",
         "yq": f"mikefarah yq {found[1]} ({found[0]})" if found else None,
+        "fleet_dir": str(args.dir or tempfile.gettempdir()),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "repeat": repeat,
