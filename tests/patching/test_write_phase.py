@@ -393,7 +393,8 @@ def test_misspelled_path_is_reported(cli: Callable[..., Result], tmp_path: Path)
     data = report(result)
     for item in data["items"]:
         assert item["message"].endswith("; created middlewre.ratelimit (did you mean middleware?)")
-        assert item["created"] == ["middlewre.ratelimit (did you mean middleware?)"]
+        assert item["created"] == ["middlewre.ratelimit"]
+        assert item["did_you_mean"] == {"middlewre.ratelimit": "middleware"}
     assert data["summary"]["with_created_keys"] == 2
     assert "2 of 2 files created a new top-level key or map" in result.stderr
     data = report(cli("--set=middlewre.ratelimit.burst=5", "--json", *map(str, files)))

@@ -38,6 +38,8 @@ class FileResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     #: new top-level keys and new maps a set/merge created (likely typos)
     created: list[str] = field(default_factory=list)
+    #: for some of ``created``: the existing key it probably meant
+    did_you_mean: dict[str, str] = field(default_factory=dict)
     #: how the file is written: "replace" (temp file + rename) or "in place (why)"
     write_mode: str = ""
     #: the file written (symlinks followed), and its owner and group
@@ -107,6 +109,7 @@ class Patcher:
         #: per-key changes; created/replaced hold a text offset until :meth:`finish`
         self.changes: list[dict[str, Any]] = []
         self.created: list[str] = []
+        self.did_you_mean: dict[str, str] = {}
 
     # -- plumbing ------------------------------------------------------------
     def where(self, node: Any) -> Location:
@@ -231,7 +234,9 @@ class Patcher:
                 + "check the spelling, or drop --strict-paths to create it",
             )
         if created not in self.created:
-            self.created.append(created + (f" (did you mean {hint}?)" if hint else ""))
+            self.created.append(created)
+            if hint:
+                self.did_you_mean[created] = hint
 
     # -- document selection ----------------------------------------------------
     def select(self, path: Path, creating: bool) -> list[int]:
@@ -688,7 +693,11 @@ def patch_text(
         return FileResult(path, "unchanged", "already up to date", old=raw)
     detail = _summary(patcher.notes, patcher.lines)
     if patcher.created:
-        detail += "".join(f"; created {c}" for c in patcher.created)
+        hints = patcher.did_you_mean
+        detail += "".join(
+            f"; created {c}" + (f" (did you mean {hints[c]}?)" if c in hints else "")
+            for c in patcher.created
+        )
     if patcher.skipped:
         detail += "; skipped: " + "; ".join(patcher.skipped)
     new = ((BOM if bom else "") + new_text).encode("utf-8")
@@ -701,6 +710,7 @@ def patch_text(
         lines=patcher.lines,
         changes=patcher.finish(),
         created=list(patcher.created),
+        did_you_mean=dict(patcher.did_you_mean),
     )
 
 

@@ -27,12 +27,16 @@ def with_created(report: Report) -> int:
 def to_json(report: Report, *, check: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """The ``--json`` document: one item per file, with ``changes`` (each key
     ``created``, ``replaced`` or ``removed``, with ``line`` and ``column``) and
-    ``created`` (new top-level keys and maps: check them for typos)."""
+    ``created`` (new top-level keys and maps: check them for typos), with
+    ``did_you_mean`` (created path: the existing key it probably meant) when a
+    close existing key is found."""
     from svcgen import report as shared
 
     items = []
     for r in report.results:
         extra: dict[str, Any] = {"changes": r.changes, "created": r.created}
+        if r.did_you_mean:
+            extra["did_you_mean"] = r.did_you_mean
         if r.status == "changed" and report.written and r.write_mode:
             extra["written"] = "in place" if r.write_mode.startswith("in place") else "replaced"
         items.append(
