@@ -504,3 +504,37 @@ def test_file_in_an_immutable_directory_is_written_in_place(
         assert cfg.read_text() == "a: 2\n" and cfg.stat().st_ino == inode
     finally:
         subprocess.run(["chattr", "-i", str(directory)], check=False)
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.9, 1.6, 2.5])
+def test_sigint_at_any_moment_leaves_all_old_or_all_new(tmp_path: Path, delay: float) -> None:
+    """A real Ctrl-C sent to a real `svcgen patch-config` process (two planning
+    workers) at some moment: the fleet ends up entirely old or entirely new,
+    never mixed, and no temporary file remains."""
+    import sys
+    import time
+
+    files = []
+    for i in range(120):
+        p = tmp_path / f"svc-{i:03d}" / "configs" / "config.yaml"
+        p.parent.mkdir(parents=True)
+        p.write_text(f"# {i}\nmiddleware:\n  ratelimit:\n    rps: 100\n", encoding="utf-8")
+        files.append(p)
+    old = [p.read_bytes() for p in files]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "cli"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "svcgen", "patch-config", "--jobs", "2", "--json",
+         "--set=middleware.ratelimit.fail_closed=true", str(tmp_path / "*/configs/*.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    # 130: svcgen stopped; -SIGINT: the signal came during interpreter start-up
+    assert proc.returncode in (0, 130, -signal.SIGINT), err
+    new = [p.read_bytes() for p in files]
+    changed = [n != o for n, o in zip(new, old, strict=True)]
+    assert all(changed) or not any(changed), f"mixed fleet after SIGINT (exit {proc.returncode})"
+    if proc.returncode != 0:
+        assert not any(changed)
+    assert no_temp_files(tmp_path)

@@ -158,7 +158,7 @@ def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) ->
     size = -(-len(files) // (jobs * 4))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts) as pool:
         n = len(chunks)
         parts = pool.map(
             _plan_chunk,
@@ -172,6 +172,14 @@ def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) ->
         for part in parts:
             results.extend(part)
     return results
+
+
+def _ignore_interrupts() -> None:
+    """In planning workers: Ctrl-C is the main process's to handle (it stops the
+    run and removes the temporary files); workers finish their chunk quietly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run(files: list[str], ops: list[Op], opts: Options) -> Report:
