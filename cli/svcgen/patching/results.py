@@ -37,13 +37,19 @@ def to_json(report: Report, *, check: bool = False, dry_run: bool = False) -> di
         extra: dict[str, Any] = {"changes": r.changes, "created": r.created}
         if r.did_you_mean:
             extra["did_you_mean"] = r.did_you_mean
-        if r.status == "changed" and report.written and r.write_mode:
+        if r.status == "changed" and report.written and not report.write_error and r.write_mode:
             extra["written"] = "in place" if r.write_mode.startswith("in place") else "replaced"
         items.append(
             shared.Item(
                 name=r.path,
                 path=r.path,
-                status=item_status(r.status, written=report.written, check=check, dry_run=dry_run),
+                # after a failed write phase every other changed file was restored
+                status=item_status(
+                    r.status,
+                    written=report.written and not report.write_error,
+                    check=check,
+                    dry_run=dry_run,
+                ),
                 message=r.detail,
                 diff=r.diff,
                 extra=extra,
