@@ -506,7 +506,7 @@ def test_file_in_an_immutable_directory_is_written_in_place(
         subprocess.run(["chattr", "-i", str(directory)], check=False)
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.9, 1.6, 2.5])
+@pytest.mark.parametrize("delay", [0.5, 1.2, 2.0, 3.0])
 def test_sigint_at_any_moment_leaves_all_old_or_all_new(tmp_path: Path, delay: float) -> None:
     """A real Ctrl-C sent to a real `svcgen patch-config` process (two planning
     workers) at some moment: the fleet ends up entirely old or entirely new,
@@ -530,11 +530,10 @@ def test_sigint_at_any_moment_leaves_all_old_or_all_new(tmp_path: Path, delay: f
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    # 130: svcgen stopped; -SIGINT: the signal came during interpreter start-up
-    assert proc.returncode in (0, 130, -signal.SIGINT), err
+    # whatever the moment (interpreter start-up, Typer, planning, writing, or the
+    # report after the write phase), the fleet is never mixed
     new = [p.read_bytes() for p in files]
     changed = [n != o for n, o in zip(new, old, strict=True)]
     assert all(changed) or not any(changed), f"mixed fleet after SIGINT (exit {proc.returncode})"
-    if proc.returncode != 0:
-        assert not any(changed)
+    assert proc.returncode != 0 or all(changed), err
     assert no_temp_files(tmp_path)
