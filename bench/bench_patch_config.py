@@ -1,12 +1,18 @@
-"""Benchmark: ``svcgen patch-config`` against the naive ruamel.yaml loop.
+"""Benchmark: ``svcgen patch-config`` against the naive ruamel.yaml loop and
+against mikefarah yq v4 (one ``yq -i`` process per file).
 
-Both sides run as fresh processes, so the figures include interpreter start-up
+Every side runs as fresh processes, so the figures include interpreter start-up
 and imports (svcgen's own start-up is counted, as the target requires). Each
 run patches freshly written copies of N 30-line service configs, setting
 ``middleware.ratelimit.fail_closed: true``.
 
     python bench/bench_patch_config.py --json bench-patch.json          # 18, 100, 1000
+    python bench/bench_patch_config.py --sizes 18,1000 --json f.json
     python bench/bench_patch_config.py --quick --json /tmp/quick.json   # smoke test
+
+yq is looked up as $YQ, then $(go env GOPATH)/bin/yq, then yq on PATH, and used
+only when ``yq --version`` says it is mikefarah's yq v4 (Debian's /usr/bin/yq
+is a different program); without it the yq columns are empty.
 
 Prints a markdown table and writes the figures as JSON to --out.
 """
@@ -85,20 +91,60 @@ def write_fleet(root: Path, n: int) -> list[Path]:
     return files
 
 
+def find_yq() -> tuple[str, str] | None:
+    """mikefarah yq v4: (path, version), or None."""
+    candidates = [os.environ.get("YQ", "")]
+    go = shutil.which("go")
+    if go:
+        gopath = subprocess.run(
+            [go, "env", "GOPATH"], capture_output=True, text=True, check=False
+        ).stdout
+        candidates.append(os.path.join(gopath.strip().split(os.pathsep)[0], "bin", "yq"))
+    candidates.append(shutil.which("yq") or "")
+    for path in candidates:
+        if not path or not os.path.isfile(path):
+            continue
+        try:
+            out = subprocess.run(
+                [path, "--version"], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        text = (out.stdout + out.stderr).strip()
+        if "mikefarah" in text and " v4." in text:
+            return path, text.rsplit(" ", 1)[-1]
+    return None
+
+
+def timed_each(cmds: list[list[str]]) -> float:
+    """One process per command, one after the other (as a shell loop runs them)."""
+    start = time.perf_counter()
+    for cmd in cmds:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - start
 
 
-def measure(root: Path, n: int, repeat: int) -> dict[str, float | int]:
+def measure(root: Path, n: int, repeat: int, yq: str | None) -> dict[str, float | int]:
     naive_script = root.parent / "naive.py"
     naive_script.write_text(NAIVE, encoding="utf-8")
     pattern = str(root / "*" / "configs" / "*.yaml")
     svcgen = [sys.executable, "-m", "svcgen", "patch-config"]
     flip = "--set=middleware.ratelimit.fail_closed=true"
     runs: dict[str, list[float]] = {"naive": [], "svcgen": [], "svcgen_jobs1": []}
+    if yq:
+        runs["yq"] = []
     for _ in range(repeat):
+        if yq:
+            files = write_fleet(root, n)
+            expr = ".middleware.ratelimit.fail_closed = true"
+            runs["yq"].append(timed_each([[yq, "-i", expr, str(f)] for f in files]))
+            assert "fail_closed: true" in files[-1].read_text()
         files = write_fleet(root, n)
         runs["naive"].append(timed([sys.executable, str(naive_script), *map(str, files)]))
         assert "fail_closed: true" in files[-1].read_text()
@@ -114,6 +160,9 @@ def measure(root: Path, n: int, repeat: int) -> dict[str, float | int]:
     row["naive_ms_per_file"] = round(1000 * float(row["naive_s"]) / n, 3)
     row["speedup"] = round(float(row["naive_s"]) / float(row["svcgen_s"]), 2)
     row["speedup_jobs1"] = round(float(row["naive_s"]) / float(row["svcgen_jobs1_s"]), 2)
+    if yq:
+        row["yq_ms_per_file"] = round(1000 * float(row["yq_s"]) / n, 3)
+        row["vs_yq"] = round(float(row["yq_s"]) / float(row["svcgen_s"]), 2)
     return row
 
 
@@ -123,14 +172,16 @@ def startup() -> float:
 
 def markdown(rows: list[dict[str, float | int]]) -> str:
     lines = [
-        "| files | naive ruamel loop (s) | naive ms/file | svcgen, default --jobs (s) | speed-up | "
-        "svcgen --jobs 1 (s) | speed-up |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| files | naive ruamel loop (s) | naive ms/file | yq -i per file (s) | svcgen, default "
+        "--jobs (s) | vs naive | vs yq | svcgen --jobs 1 (s) | vs naive |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        yq = f"{r['yq_s']}" if "yq_s" in r else "—"
+        vs_yq = f"{r['vs_yq']}x" if "vs_yq" in r else "—"
         lines.append(
-            f"| {r['files']} | {r['naive_s']} | {r['naive_ms_per_file']} | {r['svcgen_s']} "
-            f"| {r['speedup']}x | {r['svcgen_jobs1_s']} | {r['speedup_jobs1']}x |"
+            f"| {r['files']} | {r['naive_s']} | {r['naive_ms_per_file']} | {yq} | {r['svcgen_s']} "
+            f"| {r['speedup']}x | {vs_yq} | {r['svcgen_jobs1_s']} | {r['speedup_jobs1']}x |"
         )
     return "\n".join(lines)
 
@@ -147,13 +198,29 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat (smoke test)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", help="comma-separated file counts (default 18,100,1000)")
+    parser.add_argument("--no-yq", action="store_true", help="leave yq out")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        help="where the scratch fleet goes (default: a temporary directory under $TMPDIR)",
+    )
     args = parser.parse_args()
     sizes = [3, 10] if args.quick else [18, 100, 1000]
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     repeat = 1 if args.quick else args.repeat
-    with tempfile.TemporaryDirectory(prefix="svcgen-bench-") as tmp:
-        rows = [measure(Path(tmp) / "fleet", n, repeat) for n in sizes]
+    found = None if args.no_yq else find_yq()
+    yq = found[0] if found else None
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="svcgen-bench-", dir=args.dir) as tmp:
+        rows = [measure(Path(tmp) / "fleet", n, repeat, yq) for n in sizes]
     figures = {
-        "benchmark": "patch-config vs naive ruamel.yaml load/modify/dump (fresh processes)",
+        "benchmark": "patch-config vs naive ruamel.yaml load/modify/dump and yq -i per file "
+        "(fresh processes)",
+        "yq": f"mikefarah yq {found[1]} ({found[0]})" if found else None,
+        "fleet_dir": str(args.dir or tempfile.gettempdir()),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "repeat": repeat,

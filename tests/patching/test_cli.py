@@ -57,6 +57,7 @@ def test_json_is_the_only_stdout(cli: Callable[..., Result], config: Path) -> No
     assert entry["path"] == str(config)
     assert "+    fail_closed: true" in entry["diff"]
     assert data["dry_run"] is True
+    assert data["summary"]["written"] is False
 
 
 def test_directory_and_glob_targets(

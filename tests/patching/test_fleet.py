@@ -61,6 +61,7 @@ def test_one_bad_file_leaves_all_18_untouched(
     assert statuses[11] == "error"
     assert statuses.count("would change") == 17  # nothing was written
     assert report(result)["dry_run"] is False
+    assert report(result)["summary"]["written"] is False
     detail = report(result)["items"][11]["message"]
     assert str(configs[11]) + ":" in detail  # file:line:col
     for c in configs:

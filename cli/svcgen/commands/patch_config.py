@@ -74,6 +74,13 @@ def command(
             "--only-existing", help="Never create keys; files without the path are skipped."
         ),
     ] = False,
+    strict_paths: Annotated[
+        bool,
+        typer.Option(
+            "--strict-paths",
+            help="Only the leaf key may be new, in a mapping that exists (catches typos).",
+        ),
+    ] = False,
     jobs: options.Jobs = None,
     as_json: options.Json = False,
     branch: campaign_options.Branch = None,
@@ -86,6 +93,7 @@ def command(
     only_failed: campaign_options.OnlyFailed = False,
     provider: campaign_options.ProviderName = None,
 ) -> None:
+    from svcgen.patching import results
     from svcgen.patching.ops import from_cli, load_patch_file
     from svcgen.patching.runner import Options, expand_targets, run
 
@@ -130,20 +138,10 @@ def command(
         dry_run=dry_run,
         want_diff=dry_run,
         jobs=options.jobs_value(jobs),
+        strict_paths=strict_paths,
     )
     report = run(files, ops, opts)
-    from svcgen import report as rep
-
-    items = rep.patch_items(
-        report.results, dry_run=dry_run, check=check, written=report.written or not report.exit_code
-    )
-    doc = rep.build(
-        "patch-config",
-        items,
-        dry_run=dry_run or check,
-        errors=rep.patch_errors(items),
-        with_diff=dry_run,
-    )
+    doc = results.to_json(report, check=check, dry_run=dry_run)
     if not as_json:
         for r in report.results:
             if r.diff:
@@ -153,12 +151,16 @@ def command(
         json_out=as_json,
         title="patch-config",
         columns=("file", "status", "detail"),
-        data=[(i.path, i.status, i.message) for i in items],
+        data=[(i["path"], i["status"], i["message"]) for i in doc["items"]],
         noun="file",
     )
     if as_json:
         raise typer.Exit(report.exit_code)
-    if report.exit_code >= 2:
+    if results.created_note(report) and report.exit_code < 2:
+        console.warning(results.created_note(report))
+    if report.write_error:
+        console.error(report.write_error)
+    elif report.exit_code >= 2:
         errors = sum(r.status == "error" for r in report.results)
         console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")
     elif check and report.exit_code == 1:

@@ -305,18 +305,48 @@ def delete_entry(t: Text, doc: Doc, container: Any, index: int) -> list[Splice]:
         nxt = entries[1][0] if is_map else entries[1]
         return [(start_node.start_mark.index, nxt.start_mark.index, "")]
     start = start_node.start_mark.index if is_map else t.dash(container, index)
+    col = t.col(start)
     if not t.first_on_line(start):
         if index == 0:
+            # the first key of a list item (``- name: x``): the next key moves up onto
+            # the dash line, unless comment or blank lines come first; those stay,
+            # and the dash is left alone on its line
             nxt = entries[1][0] if is_map else t.dash(container, 1)
             nxt_index = nxt if isinstance(nxt, int) else nxt.start_mark.index
-            return [(start, nxt_index, "")]
+            own_end = t.line_end(t.content_end(doc, value, slot)[0])
+            after = deeper_comments_end(t, t.after_break(own_end), col)
+            if after >= t.line_start(nxt_index):
+                return [(start, nxt_index, "")]
+            cut = start
+            while cut > 0 and t.text[cut - 1] in " \t":
+                cut -= 1
+            splices = [(cut, own_end, "")]
+            if after > t.after_break(own_end):
+                splices.append((t.after_break(own_end), after, ""))
+            return splices
         raise t.unsupported(start_node, "an entry that does not start its line")
     begin = t.line_start(start)
-    end = t.end_after(doc, value, slot)
+    end = deeper_comments_end(t, t.end_after(doc, value, slot), col)
     if end == len(t.text) and not t.text.endswith("\n") and begin > 0:
         # keep the missing final newline: take the line break before the entry instead
         begin -= 2 if t.text[begin - 2 : begin] == "\r\n" else 1
     return [(begin, end, "")]
+
+
+def deeper_comments_end(t: Text, pos: int, col: int) -> int:
+    """Skip the comment lines from ``pos`` (a line start) that are indented deeper
+    than ``col``: they belong to the entry above. Blank lines and comments at the
+    level of the next key stop it."""
+    while pos < len(t.text):
+        line = t.text[pos : t.line_end(pos)]
+        body = line.lstrip(" ")
+        if not body.startswith("#") or len(line) - len(body) <= col:
+            break
+        nxt = t.after_break(t.line_end(pos))
+        if nxt == pos + len(line):  # the last line, without a line break
+            break
+        pos = nxt
+    return pos
 
 
 def apply(text: str, splices: list[Splice]) -> str:

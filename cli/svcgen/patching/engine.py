@@ -34,6 +34,17 @@ class FileResult:
     stamp: tuple[int, ...] = ()
     #: (temporary file, file it replaces) once the new text is staged
     staged: tuple[str, str] | None = None
+    #: per key: {"op", "path", "action": created|replaced|removed, "line", "column"}
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: new top-level keys and new maps a set/merge created (likely typos)
+    created: list[str] = field(default_factory=list)
+    #: for some of ``created``: the existing key it probably meant
+    did_you_mean: dict[str, str] = field(default_factory=dict)
+    #: how the file is written: "replace" (temp file + rename) or "in place (why)"
+    write_mode: str = ""
+    #: the file written (symlinks followed), and its owner and group
+    target: str = ""
+    owner: tuple[int, int] = (-1, -1)
 
 
 class TestFailed(Exception):
@@ -83,15 +94,22 @@ def indent_step(root: Any) -> int:
 
 
 class Patcher:
-    def __init__(self, path: str, text: str, nl: str, only_existing: bool) -> None:
+    def __init__(
+        self, path: str, text: str, nl: str, only_existing: bool, strict_paths: bool = False
+    ) -> None:
         self.path = path
         self.t = edit.Text(text, path, nl)
         self.docs = parse(text, path)
         self.only_existing = only_existing
+        self.strict_paths = strict_paths
         self.expected: list[Any] | None = None
         self.notes: list[str] = []
         self.skipped: list[str] = []
         self.lines: list[int] = []
+        #: per-key changes; created/replaced hold a text offset until :meth:`finish`
+        self.changes: list[dict[str, Any]] = []
+        self.created: list[str] = []
+        self.did_you_mean: dict[str, str] = {}
 
     # -- plumbing ------------------------------------------------------------
     def where(self, node: Any) -> Location:
@@ -108,6 +126,9 @@ class Patcher:
             self.expected[doc.index] = new_root
         first = min(s[0] for s in splices)
         self.lines.append(self.t.text.count("\n", 0, first) + 1)
+        for change in self.changes:
+            if "offset" in change:
+                change["offset"] = _shift(change["offset"], splices)
         self.t.text = edit.apply(self.t.text, splices)
         try:
             self.docs = parse(self.t.text, self.path)
@@ -134,6 +155,88 @@ class Patcher:
 
     def note(self, op: Op, what: str) -> None:
         self.notes.append(what if what else op.describe())
+
+    # -- per-key change records -------------------------------------------------
+    def record(self, op: Op, action: str, doc_index: int, path: Path) -> None:
+        """Record a created or replaced key: its position is looked up in the new
+        text now, and follows later splices."""
+        res = resolve(self.docs[doc_index], path) if doc_index >= 0 else None
+        offset = 0
+        if res is not None and res.slots:
+            slot = res.slots[-1]
+            node = slot.key_node if slot.key_node is not None else slot.node
+            offset = node.start_mark.index
+        elif self.docs and doc_index < 0:
+            offset = self.docs[0].root.start_mark.index
+        self.changes.append(
+            {"op": op.kind, "path": format_path(path.segments), "action": action, "offset": offset}
+        )
+
+    def record_removal(self, op: Op, path: Path, node: Any) -> None:
+        """Record a removed key at the place it had before it was removed."""
+        mark = node.start_mark
+        self.changes.append(
+            {
+                "op": op.kind,
+                "path": format_path(path.segments),
+                "action": "removed",
+                "line": mark.line + 1,
+                "column": mark.column + 1,
+            }
+        )
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The change records with line and column (1-based) in the final text."""
+        out = []
+        for recorded in self.changes:
+            change = dict(recorded)
+            if "offset" in change:
+                off = change.pop("offset")
+                change["line"] = self.t.text.count("\n", 0, off) + 1
+                change["column"] = off - self.t.line_start(off) + 1
+            out.append(change)
+        return out
+
+    def check_creation(self, op: Op, res: Resolution | None, path: Path, value: Any) -> None:
+        """Flag a set/merge that creates a new top-level key or a new map: the most
+        likely sign of a misspelled path. With --strict-paths it is an error."""
+        if op.kind not in ("set", "merge"):
+            return
+        rest = res.rest if res is not None else path.segments
+        depth = len(path.segments) - len(rest)
+        new: tuple[Any, ...] = ()
+        if len(rest) > 1:  # missing parents become new maps
+            new = path.segments[:-1]
+        elif (isinstance(value, dict) and value) or depth == 0:  # a new map or top-level key
+            new = path.segments
+        if not new:
+            return
+        created = format_path(new)
+        hint = ""
+        parent = res.node if res is not None else None
+        if parent is not None and parent.id == "mapping" and isinstance(rest[0], str):
+            import difflib
+
+            keys = [k.value for k, _ in parent.value if k.id == "scalar"]
+            close = difflib.get_close_matches(rest[0], keys, n=1, cutoff=0.75)
+            if close:
+                hint = format_path((*path.segments[:depth], close[0]))
+        if self.strict_paths:
+            where: Location | str = self.path
+            if parent is not None and parent.id == "mapping" and depth > 0:
+                where = self.where(parent)
+            missing = format_path(path.segments[: depth + 1])
+            raise InputFileError(
+                f"{path}: {missing} does not exist, and --strict-paths lets only the leaf "
+                "key be new, in a mapping that exists",
+                where=where,
+                fix=(f"did you mean {hint}? " if hint else "")
+                + "check the spelling, or drop --strict-paths to create it",
+            )
+        if created not in self.created:
+            self.created.append(created)
+            if hint:
+                self.did_you_mean[created] = hint
 
     # -- document selection ----------------------------------------------------
     def select(self, path: Path, creating: bool) -> list[int]:
@@ -294,6 +397,7 @@ class Patcher:
         splices = edit.set_slot(self.t, doc, slot, res.node, value, local_step(res))
         self.commit(doc, splices, lambda d: _put(self.walk(d, keys[:-1]), keys[-1], value))
         self.note(op, f"set {res.path}")
+        self.record(op, "replaced", doc.index, res.path)
 
     def _empty_last_document(self, doc: Doc) -> bool:
         """An empty last document (``---`` and comments only): keys can go at the end."""
@@ -325,6 +429,8 @@ class Patcher:
     def _create(self, doc: Doc, res: Resolution, value: Any, op: Op) -> None:
         """Create a missing key (and its missing parents) or a local override."""
         self._check_shared(res, op, res.slots)
+        if res.status != "merged":
+            self.check_creation(op, res, res.path, value)
         parent, path = res.node, res.path
         keys = [s.dkey for s in res.slots]
         nested = value
@@ -376,6 +482,7 @@ class Patcher:
                 where=self.where(parent),
             )
         self.note(op, f"set {path}")
+        self.record(op, "created", doc.index, path)
 
     def set_empty(self, path: Path, value: Any, op: Op) -> None:
         """Create the first document of a file that has none (empty or only comments)."""
@@ -387,6 +494,7 @@ class Patcher:
         key = path.segments[0]
         if isinstance(key, int):
             raise InputFileError(f"{path}: the file is empty; cannot index a list", where=self.path)
+        self.check_creation(op, None, path, value)
         lines = block_entry(key, nested, "", 2)
         splices = [self.t.lines_at(len(self.t.text), lines)]
         if self.expected is None:
@@ -396,6 +504,7 @@ class Patcher:
         self.lines.append(self.t.text.count("\n") + 1 - len(lines))
         self.docs = parse(self.t.text, self.path)
         self.note(op, f"set {path}")
+        self.record(op, "created", len(self.docs) - 1, path)
 
     def unset_in(self, i: int, path: Path, op: Op, must_exist: bool = False) -> None:
         doc = self.docs[i]
@@ -422,6 +531,7 @@ class Patcher:
             )
         keys = [s.dkey for s in res.slots]
         container = slot.container
+        self.record_removal(op, path, slot.key_node if slot.key_node is not None else slot.node)
         if len(container.value) >= 2:
             splices = edit.delete_entry(self.t, doc, container, slot.index)
         else:
@@ -487,6 +597,7 @@ class Patcher:
                 doc, splices, lambda d: self.walk(d, keys).insert(index, copy.deepcopy(value))
             )
             self.note(op, f"add {path}")
+            self.record(op, "created", doc.index, path.parent().child(index))
             return
         self.set_in(i, path, value, op)
 
@@ -563,10 +674,12 @@ def decode(raw: bytes, path: str) -> tuple[str, bool, str]:
     return text, bom, nl
 
 
-def patch_text(raw: bytes, path: str, ops: list[Op], only_existing: bool) -> FileResult:
+def patch_text(
+    raw: bytes, path: str, ops: list[Op], only_existing: bool, strict_paths: bool = False
+) -> FileResult:
     """Plan the patch of one file's bytes. Raises SvcgenError for bad input."""
     text, bom, nl = decode(raw, path)
-    patcher = Patcher(path, text, nl, only_existing)
+    patcher = Patcher(path, text, nl, only_existing, strict_paths)
     try:
         patcher.run(ops)
     except TestFailed as exc:
@@ -579,10 +692,37 @@ def patch_text(raw: bytes, path: str, ops: list[Op], only_existing: bool) -> Fil
             )
         return FileResult(path, "unchanged", "already up to date", old=raw)
     detail = _summary(patcher.notes, patcher.lines)
+    if patcher.created:
+        hints = patcher.did_you_mean
+        detail += "".join(
+            f"; created {c}" + (f" (did you mean {hints[c]}?)" if c in hints else "")
+            for c in patcher.created
+        )
     if patcher.skipped:
         detail += "; skipped: " + "; ".join(patcher.skipped)
     new = ((BOM if bom else "") + new_text).encode("utf-8")
-    return FileResult(path, "changed", detail, new=new, old=raw, lines=patcher.lines)
+    return FileResult(
+        path,
+        "changed",
+        detail,
+        new=new,
+        old=raw,
+        lines=patcher.lines,
+        changes=patcher.finish(),
+        created=list(patcher.created),
+        did_you_mean=dict(patcher.did_you_mean),
+    )
+
+
+def _shift(offset: int, splices: list[edit.Splice]) -> int:
+    """Where text at ``offset`` is once ``splices`` are applied."""
+    delta = 0
+    for start, end, new in splices:
+        if end <= offset:
+            delta += len(new) - (end - start)
+        elif start < offset < end:
+            return start + delta
+    return offset + delta
 
 
 def _summary(notes: list[str], lines: list[int]) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from svcgen.errors import EXIT_OK, EXIT_PROBLEMS, InputFileError, SvcgenError, UsageError
+from svcgen.patching import writer
 from svcgen.patching.engine import FileResult, patch_text
 from svcgen.patching.ops import Op
 
@@ -25,6 +25,7 @@ class Options:
     dry_run: bool = False
     want_diff: bool = False
     jobs: int = 1
+    strict_paths: bool = False
 
 
 @dataclass
@@ -32,6 +33,8 @@ class Report:
     results: list[FileResult]
     exit_code: int
     written: bool
+    #: why the write phase failed (every file written was rolled back, or is named)
+    write_error: str = ""
 
 
 def expand_targets(targets: Sequence[str], fleet: Path | None) -> list[str]:
@@ -78,24 +81,35 @@ def expand_targets(targets: Sequence[str], fleet: Path | None) -> list[str]:
 
 
 def plan_one(
-    path: str, ops: list[Op], only_existing: bool, want_diff: bool, stage: bool = False
+    path: str,
+    ops: list[Op],
+    only_existing: bool,
+    want_diff: bool,
+    stage: bool = False,
+    strict_paths: bool = False,
 ) -> FileResult:
-    """Plan one file; with ``stage``, also write its new text to a temporary file
-    next to it (the original is only replaced by :func:`commit`)."""
+    """Plan one file; with ``stage``, also check that it can be written (preflight)
+    and write its new text to a temporary file next to it (the original is only
+    replaced or overwritten by :func:`commit`)."""
     try:
+        flags: int | None = None
         try:
             with open(path, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 raw = fh.read()
+                if stage:
+                    flags = writer.inode_flags(fh.fileno())
         except OSError as exc:
             raise InputFileError(f"cannot read: {exc.strerror}", where=path) from exc
-        result = patch_text(raw, path, ops, only_existing)
+        result = patch_text(raw, path, ops, only_existing, strict_paths)
         result.stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
         if want_diff and result.new is not None and result.old is not None:
             result.diff = unified_diff(path, result.old, result.new)
-        result.old = None  # the stamp guards the write; no need to carry the bytes
+        if not (stage and result.status == "changed"):
+            result.old = None  # kept only to restore a written file
         if stage and result.status == "changed":
-            result.staged = _stage(result, _umask())
+            writer.preflight(result, flags)
+            writer.stage(result)
     except SvcgenError as exc:
         return FileResult(path, "error", exc.message, exit_code=exc.exit_code)
     except OSError as exc:
@@ -108,9 +122,14 @@ def plan_one(
 
 
 def _plan_chunk(
-    paths: list[str], ops: list[Op], only_existing: bool, want_diff: bool, stage: bool
+    paths: list[str],
+    ops: list[Op],
+    only_existing: bool,
+    want_diff: bool,
+    stage: bool,
+    strict_paths: bool,
 ) -> list[FileResult]:
-    return [plan_one(p, ops, only_existing, want_diff, stage) for p in paths]
+    return [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
 
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
@@ -130,13 +149,16 @@ def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) ->
     else:  # auto: processes pay off from about a hundred files
         jobs = min(os.cpu_count() or 1, max(1, len(files) // 64))
     if jobs <= 1:
-        return [plan_one(f, ops, opts.only_existing, opts.want_diff, stage) for f in files]
+        return [
+            plan_one(f, ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
+            for f in files
+        ]
     from concurrent.futures import ProcessPoolExecutor
 
     size = -(-len(files) // (jobs * 4))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts) as pool:
         n = len(chunks)
         parts = pool.map(
             _plan_chunk,
@@ -145,15 +167,24 @@ def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) ->
             [opts.only_existing] * n,
             [opts.want_diff] * n,
             [stage] * n,
+            [opts.strict_paths] * n,
         )
         for part in parts:
             results.extend(part)
     return results
 
 
+def _ignore_interrupts() -> None:
+    """In planning workers: Ctrl-C is the main process's to handle (it stops the
+    run and removes the temporary files); workers finish their chunk quietly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run(files: list[str], ops: list[Op], opts: Options) -> Report:
-    """Plan every file (staging new texts next to their originals unless this is
-    --check or --dry-run), then replace all originals, or none."""
+    """Plan every file (checking and staging the changed ones unless this is
+    --check or --dry-run), then write all changed files, or none."""
     stage = not (opts.check or opts.dry_run)
     try:
         results = plan(files, ops, opts, stage=stage)
@@ -161,75 +192,47 @@ def run(files: list[str], ops: list[Op], opts: Options) -> Report:
         if stage:
             _sweep(files)
         raise
-    staged = [r.staged for r in results if r.staged is not None]
     worst = max((r.exit_code for r in results if r.status == "error"), default=0)
     if worst:
-        discard(staged)
+        writer.discard(results)
         return Report(results, worst, written=False)
     changed = [r for r in results if r.status == "changed"]
     if opts.check:
         return Report(results, EXIT_PROBLEMS if changed else EXIT_OK, written=False)
     if opts.dry_run or not changed:
         return Report(results, EXIT_OK, written=False)
-    commit(changed)
+    try:
+        writer.commit(changed)
+    except writer.WriteFailed as exc:
+        for r in results:
+            if r.path == exc.path:
+                r.status, r.detail, r.exit_code = "error", exc.message, exc.exit_code
+        for path, saved in exc.left:
+            for r in results:
+                if r.path == path and r.path != exc.path:
+                    r.status, r.exit_code = "error", exc.exit_code
+                    r.detail = "left changed: could not be restored" + (
+                        f"; the original is saved as {saved}" if saved else ""
+                    )
+        return Report(results, exc.exit_code, written=bool(exc.left), write_error=exc.message)
     return Report(results, EXIT_OK, written=True)
 
 
 def write_all(changed: list[FileResult]) -> None:
-    """Stage (in a few threads) and commit ``changed``: all files, or none."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    umask = _umask()
-    failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(1, min(16, len(changed)))) as pool:
-        futures = [pool.submit(_stage, r, umask) for r in changed]
-        for r, future in zip(changed, futures, strict=True):
-            try:
-                r.staged = future.result()
-            except BaseException as exc:
-                failure = failure or exc
-    if failure is not None:
-        discard([r.staged for r in changed if r.staged is not None])
-        if isinstance(failure, OSError):
-            raise InputFileError(
-                f"cannot write {failure.filename or ''}: {failure.strerror}; nothing was written"
-            ) from failure
-        raise failure
-    commit(changed)
+    """Check, stage and commit ``changed`` (planned without staging): all, or none."""
+    try:
+        for r in changed:
+            writer.preflight(r)
+            writer.stage(r)
+    except BaseException:
+        writer.discard(changed)
+        raise
+    writer.commit(changed)
 
 
 def commit(changed: list[FileResult]) -> None:
-    """Replace the originals with their staged files, after checking that no
-    original changed since it was read (else nothing is replaced).
-
-    The renames run in a few threads: each waits on the file system's journal, and
-    overlapping those waits makes a thousand renames about ten times faster."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    staged = [r.staged for r in changed if r.staged is not None]
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(changed)))) as pool:
-            for done in [pool.submit(_unchanged_since_read, r) for r in changed]:
-                done.result()
-            os.sync()  # the new contents are on disk before any original is replaced
-            renames = [pool.submit(os.replace, tmp, target) for tmp, target in staged]
-            failed = [f.exception() for f in renames if f.exception() is not None]
-    except BaseException:
-        discard(staged)
-        raise
-    if failed:
-        discard(staged)
-        raise InputFileError(
-            f"cannot replace a file: {failed[0]}; {len(staged) - len(failed)} of "
-            f"{len(staged)} files were replaced, the others are unchanged",
-            fix="fix the cause and run the command again: it is idempotent",
-        )
-
-
-def discard(staged: list[tuple[str, str]]) -> None:
-    for tmp, _ in staged:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    """Write staged results: all files, or none (see :mod:`.writer`)."""
+    writer.commit(changed)
 
 
 def _sweep(files: list[str]) -> None:
@@ -237,52 +240,7 @@ def _sweep(files: list[str]) -> None:
     for f in files:
         directory, name = os.path.split(os.path.realpath(f))
         for tmp in glob.glob(
-            os.path.join(glob.escape(directory), f".{glob.escape(name)}.*.svcgen-tmp")
+            os.path.join(glob.escape(directory), f".{glob.escape(name)}.*{writer.TMP_SUFFIX}")
         ):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-
-
-def _target(path: str) -> tuple[str, os.stat_result]:
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode):  # write through the link, keep the link
-        path = os.path.realpath(path)
-        st = os.stat(path)
-    return path, st
-
-
-def _unchanged_since_read(r: FileResult) -> None:
-    _, st = _target(r.path)
-    if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode) != r.stamp:
-        raise InputFileError(
-            "the file changed while svcgen was working on it; nothing was written",
-            where=r.path,
-            fix="run the command again",
-        )
-
-
-def _stage(r: FileResult, umask: int) -> tuple[str, str]:
-    """Write ``r.new`` to a temporary file next to the original; return (tmp, target)."""
-    assert r.new is not None
-    _unchanged_since_read(r)
-    target, st = _target(r.path)
-    mode = stat.S_IMODE(st.st_mode)
-    directory, name = os.path.split(target)
-    tmp = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.svcgen-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(r.new)
-        if mode & umask:  # os.open's mode went through the umask
-            os.chmod(tmp, mode)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp, target
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
