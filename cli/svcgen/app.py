@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from svcgen import __version__
-from svcgen.commands import adopt, check, new, patch_config, update
+from svcgen.commands import adopt, audit, check, new, patch_config, update
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 the operation found problems (changes pending under "
@@ -31,6 +31,7 @@ app.command("update", help=update.HELP, epilog=EXIT_CODES)(update.command)
 app.command("adopt", help=adopt.HELP, epilog=EXIT_CODES)(adopt.command)
 app.command("check", help=check.HELP, epilog=EXIT_CODES)(check.command)
 app.command("patch-config", help=patch_config.HELP, epilog=EXIT_CODES)(patch_config.command)
+app.command("audit", help=audit.HELP, epilog=EXIT_CODES)(audit.command)
 
 
 def _version(value: bool) -> None:
