@@ -404,6 +404,7 @@ func checkRecover(pass *analysis.Pass, body *ast.BlockStmt) {
 		for _, a := range call.Args {
 			if leak := leaks(pass, a, recVars, stackVars); leak != "" {
 				pass.Reportf(a.Pos(), "the response carries %s: it leaks internals to the client; log it server-side and write a generic 500", leak)
+				break
 			}
 		}
 		return true
