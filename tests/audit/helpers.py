@@ -44,7 +44,9 @@ def audit_json(*args: str | Path, **kw: Any) -> tuple[int, dict[str, Any], str]:
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"not JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+        raise AssertionError(
+            f"not JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        ) from exc
     return proc.returncode, doc, proc.stderr
 
 

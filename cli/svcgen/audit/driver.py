@@ -34,8 +34,9 @@ class GoMissingError(UsageError):
     """The Go toolchain is not installed."""
 
     def __init__(self) -> None:
-        super().__init__("svcgen audit needs the Go toolchain: `go` is not on PATH",
-                         fix=GO_INSTALL_HINT)
+        super().__init__(
+            "svcgen audit needs the Go toolchain: `go` is not on PATH", fix=GO_INSTALL_HINT
+        )
 
 
 def go_binary() -> str:

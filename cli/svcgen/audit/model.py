@@ -215,6 +215,7 @@ class Finding:
     snippet: str = ""
     suppressed: str | None = None  # the reason, when suppressed
     suppressed_kind: str = ""  # "inSource" (comment) or "external" (.svcgen-audit.yml)
+    missing_file: bool = False  # the finding is about a file that does not exist
 
     @property
     def check(self) -> Check:

@@ -109,15 +109,18 @@ def markdown(results: Sequence[ServiceResult], fail_under: float = 0.0) -> str:
 
 def _md_finding(f: Finding) -> list[str]:
     c = f.check
+    lang = {".go": "go", ".yml": "yaml", ".yaml": "yaml"}.get(Path(f.file).suffix, "text")
+    evidence = (
+        ["**Evidence**: the file does not exist.\n"]
+        if f.missing_file
+        else ["**Current Implementation** (WRONG):", f"```{lang}", f.snippet, "```\n"]
+    )
     return [
         f"#### **[{f.id}] {c.title}**",
         f"**Category**: {c.category}  ",
         f"**Review item**: {c.review}  ",
         f"**File**: `{f.where}`\n",
-        "**Current Implementation** (WRONG):",
-        "```go" if f.file.endswith(".go") else "```yaml",
-        f.snippet or "(no source line)",
-        "```\n",
+        *evidence,
         f"**Problem**: {f.message}  ",
         f"**Required Fix**: {c.fix}\n",
     ]
@@ -139,9 +142,7 @@ def sarif(results: Sequence[ServiceResult]) -> dict[str, Any]:
     ]
     runs = []
     for r in results:
-        results_json = [
-            _sarif_result(f, ids.index(f.id)) for f in [*r.findings, *r.suppressed]
-        ]
+        results_json = [_sarif_result(f, ids.index(f.id)) for f in [*r.findings, *r.suppressed]]
         runs.append(
             {
                 "tool": {

@@ -56,7 +56,9 @@ def check_ratelimit(root: Path, config_glob: str = DEFAULT_CONFIG_GLOB) -> list[
     """A production config with a ``middleware.ratelimit`` block must set
     ``fail_closed: true``. A config without a rate limiter is not flagged."""
     out: list[Finding] = []
-    paths = sorted(set(root.glob(config_glob)) | set(root.glob(config_glob.replace(".yaml", ".yml"))))
+    paths = sorted(
+        set(root.glob(config_glob)) | set(root.glob(config_glob.replace(".yaml", ".yml")))
+    )
     for path in paths:
         docs = _load_all(path)
         if not docs or not isinstance(docs[0], dict):
@@ -71,10 +73,15 @@ def check_ratelimit(root: Path, config_glob: str = DEFAULT_CONFIG_GLOB) -> list[
             continue
         if "fail_closed" in rl:
             line, col = _pos(rl, "fail_closed")
-            msg = f"middleware.ratelimit.fail_closed is {value!r}: the limiter fails open when Redis is down"
+            msg = (
+                f"middleware.ratelimit.fail_closed is {value!r}: "
+                "the limiter fails open when Redis is down"
+            )
         else:
             line, col = _pos(mw, "ratelimit")
-            msg = "middleware.ratelimit has no fail_closed: the limiter fails open when Redis is down"
+            msg = (
+                "middleware.ratelimit has no fail_closed: the limiter fails open when Redis is down"
+            )
         out.append(Finding("RL001", _rel(root, path), line, col, msg))
     return out
 
@@ -104,13 +111,23 @@ def check_golangci(root: Path) -> list[Finding]:
     if path is None:
         if any((root / n).is_file() for n in (".golangci.toml", ".golangci.json")):
             return []
-        return [Finding("LINT001", "go.mod", 1, 1, "no .golangci.yml: lint rules differ per service")]
+        return [
+            Finding(
+                "LINT001",
+                "go.mod",
+                1,
+                1,
+                "no .golangci.yml: lint rules differ per service",
+                missing_file=True,
+            )
+        ]
     docs = _load_all(path)
     rel = _rel(root, path)
     if not docs or not isinstance(docs[0], dict):
         return [Finding("LINT001", rel, 1, 1, "unreadable .golangci.yml")]
     doc = docs[0]
-    linters = doc.get("linters") if isinstance(doc.get("linters"), dict) else {}
+    raw = doc.get("linters")
+    linters: dict[str, Any] = raw if isinstance(raw, dict) else {}
     enabled = {str(x) for x in (linters.get("enable") or [])}
     disabled = {str(x) for x in (linters.get("disable") or [])}
     if linters.get("default") == "all" or linters.get("enable-all") is True:
@@ -124,7 +141,9 @@ def check_golangci(root: Path) -> list[Finding]:
         value = conf.get("min-complexity") if isinstance(conf, dict) else None
         # golangci-lint's defaults: gocyclo 30, gocognit 30, nestif 5.
         if not isinstance(value, int) or value > limit:
-            problems.append(f"{name} min-complexity {value if value is not None else 'default'} > {limit}")
+            problems.append(
+                f"{name} min-complexity {value if value is not None else 'default'} > {limit}"
+            )
     if not problems:
         return []
     line, col = _pos(doc, "linters") if "linters" in doc else (1, 1)
@@ -175,23 +194,34 @@ def _missing_gates(files: list[Path]) -> list[str]:
 
 def check_ci(root: Path) -> list[Finding]:
     gitlab = root / ".gitlab-ci.yml"
-    workflows = sorted(
-        p for p in (root / ".github" / "workflows").glob("*") if p.suffix in (".yml", ".yaml")
-    ) if (root / ".github" / "workflows").is_dir() else []
+    workflows = (
+        sorted(
+            p for p in (root / ".github" / "workflows").glob("*") if p.suffix in (".yml", ".yaml")
+        )
+        if (root / ".github" / "workflows").is_dir()
+        else []
+    )
     providers = []
     if gitlab.is_file():
         providers.append((gitlab, [gitlab]))
     if workflows:
         providers.append((workflows[0], workflows))
     if not providers:
-        return [Finding("CI001", "go.mod", 1, 1, "no CI pipeline (.gitlab-ci.yml or .github/workflows/)")]
+        return [
+            Finding(
+                "CI001",
+                "go.mod",
+                1,
+                1,
+                "no CI pipeline (.gitlab-ci.yml or .github/workflows/)",
+                missing_file=True,
+            )
+        ]
     out = []
     for first, files in providers:
         missing = _missing_gates(files)
         if missing:
-            out.append(
-                Finding("CI001", _rel(root, first), 1, 1, "CI lacks: " + ", ".join(missing))
-            )
+            out.append(Finding("CI001", _rel(root, first), 1, 1, "CI lacks: " + ", ".join(missing)))
     return out
 
 
@@ -230,7 +260,11 @@ def check_k8s(root: Path) -> list[Finding]:
                 name = c.get("name", "?")
                 problem = None
                 if live is None or ready is None:
-                    which = [n for n, p in (("livenessProbe", live), ("readinessProbe", ready)) if p is None]
+                    which = [
+                        n
+                        for n, p in (("livenessProbe", live), ("readinessProbe", ready))
+                        if p is None
+                    ]
                     problem = f"container {name!r} has no {' or '.join(which)}"
                 elif _plain(live) == _plain(ready):
                     problem = f"container {name!r} uses the same check for liveness and readiness"

@@ -46,7 +46,8 @@ def load_rules(root: Path) -> list[Rule]:
         return []
     if not isinstance(doc, dict) or set(doc) - {"ignore"}:
         raise InputFileError(
-            "must be a mapping with one key, 'ignore'", where=path,
+            "must be a mapping with one key, 'ignore'",
+            where=path,
             fix="ignore: [{id: CHECK, path: GLOB, reason: WHY}]",
         )
     rules = []
@@ -62,8 +63,11 @@ def load_rules(root: Path) -> list[Rule]:
             )
         reason = str(entry.get("reason") or "").strip()
         if not reason:
-            raise InputFileError(f"ignore entry for {check} has no reason", where=where,
-                                 fix="add reason: <why this finding is acceptable>")
+            raise InputFileError(
+                f"ignore entry for {check} has no reason",
+                where=where,
+                fix="add reason: <why this finding is acceptable>",
+            )
         rules.append(Rule(check, str(entry.get("path") or "*"), reason))
     return rules
 
@@ -110,7 +114,8 @@ def apply(
     lines = Lines(root)
     active, suppressed = [], []
     for f in findings:
-        f.snippet = lines.line(f.file, f.line).strip()
+        if not f.missing_file:
+            f.snippet = lines.line(f.file, f.line).strip()
         reason = inline_reason(lines, f, notices)
         kind = "inSource"
         if reason is None:

@@ -63,7 +63,10 @@ def command(
     fail_under: Annotated[
         float,
         typer.Option(
-            "--fail-under", metavar="SCORE", min=0, max=10,
+            "--fail-under",
+            metavar="SCORE",
+            min=0,
+            max=10,
             help="Fail when a service's overall score is below SCORE (0-10).",
         ),
     ] = 0.0,
@@ -127,8 +130,13 @@ def command(
                         "score": r.score,
                         "fail_under": fail_under,
                         "categories": [
-                            {"name": c.name, "score": c.score, "status": c.status,
-                             "blocker": c.blocker, "findings": c.findings}
+                            {
+                                "name": c.name,
+                                "score": c.score,
+                                "status": c.status,
+                                "blocker": c.blocker,
+                                "findings": c.findings,
+                            }
                             for c in r.categories
                         ],
                         "findings": [f.to_json() for f in r.findings],
