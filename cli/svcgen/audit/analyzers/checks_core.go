@@ -2,14 +2,12 @@ package main
 
 import (
 	"go/ast"
-	"go/token"
 	"go/types"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/ast/inspector"
 )
 
 func allChecks() []*check {
@@ -144,9 +142,8 @@ func exprString(e ast.Expr) string {
 // ---- AUTH002 ----
 
 var (
-	jwtV5      = []string{"github.com/golang-jwt/jwt/v5"}
-	jwtLegacy  = regexp.MustCompile(`^(github\.com/dgrijalva/jwt-go(/.*)?|github\.com/golang-jwt/jwt(/v4)?)$`)
-	jwtMethods = map[string]bool{"WithValidMethods": true}
+	jwtV5     = []string{"github.com/golang-jwt/jwt/v5"}
+	jwtLegacy = regexp.MustCompile(`^(github\.com/dgrijalva/jwt-go(/.*)?|github\.com/golang-jwt/jwt(/v4)?)$`)
 )
 
 var auth002 = newAnalyzer("AUTH002", "golang-jwt parsing without expiration/method checks; legacy jwt modules", func(pass *analysis.Pass) (any, error) {
@@ -359,6 +356,3 @@ func assignsField(fn ast.Node, field string) bool {
 	})
 	return found
 }
-
-var _ = token.INT
-var _ inspector.Inspector

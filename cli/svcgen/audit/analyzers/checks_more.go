@@ -69,6 +69,22 @@ func isInt64(t types.Type) bool {
 	return ok && b.Kind() == types.Int64
 }
 
+// use kinds of a counter candidate.
+const (
+	useRead = iota
+	useInc
+	useOther
+)
+
+func (u *counterUse) add(kind int) {
+	switch kind {
+	case useInc:
+		u.incs++
+	case useOther:
+		u.other = true
+	}
+}
+
 // classify records how the identifier at the top of stack is used.
 func classify(pass *analysis.Pass, stack []ast.Node, use *counterUse) {
 	i := len(stack) - 1
@@ -81,57 +97,76 @@ func classify(pass *analysis.Pass, stack []ast.Node, use *counterUse) {
 	if i == 0 {
 		return
 	}
-	switch p := stack[i-1].(type) {
+	var outer ast.Node
+	if i >= 2 {
+		outer = stack[i-2]
+	}
+	use.add(useKind(pass, e, stack[i-1], outer))
+}
+
+func useKind(pass *analysis.Pass, e ast.Expr, parent, outer ast.Node) int {
+	switch p := parent.(type) {
 	case *ast.IncDecStmt:
 		if p.Tok == token.INC {
-			use.incs++
-		} else {
-			use.other = true
+			return useInc
 		}
+		return useOther
 	case *ast.AssignStmt:
-		for _, l := range p.Lhs {
-			if l == e {
-				if p.Tok == token.ADD_ASSIGN && len(p.Rhs) == 1 && positiveConst(pass, p.Rhs[0]) {
-					use.incs++
-				} else {
-					use.other = true
-				}
-			}
-		}
+		return assignKind(pass, e, p)
 	case *ast.UnaryExpr:
-		if p.Op != token.AND || i < 2 {
-			return
+		if p.Op != token.AND {
+			return useRead
 		}
-		call, ok := stack[i-2].(*ast.CallExpr)
+		call, ok := outer.(*ast.CallExpr)
 		if !ok {
-			use.other = true
-			return
+			return useOther
 		}
-		f := fileOf(pass, call.Pos())
-		switch {
-		case pkgCall(pass, f, call, pkgAtomic, "AddInt64") && len(call.Args) == 2 && positiveConst(pass, call.Args[1]):
-			use.incs++
-		case pkgCall(pass, f, call, pkgAtomic, "LoadInt64"):
-		default:
-			use.other = true
-		}
+		return atomicFuncKind(pass, call)
 	case *ast.SelectorExpr:
-		if p.X != e || i < 2 {
-			return
+		if p.X != e {
+			return useRead
 		}
-		call, ok := stack[i-2].(*ast.CallExpr)
+		call, ok := outer.(*ast.CallExpr)
 		if !ok || call.Fun != p {
-			use.other = true
-			return
+			return useOther
 		}
-		switch {
-		case p.Sel.Name == "Add" && len(call.Args) == 1 && positiveConst(pass, call.Args[0]):
-			use.incs++
-		case p.Sel.Name == "Load":
-		default:
-			use.other = true
-		}
+		return methodKind(pass, p.Sel.Name, call)
 	}
+	return useRead
+}
+
+func assignKind(pass *analysis.Pass, e ast.Expr, as *ast.AssignStmt) int {
+	for _, l := range as.Lhs {
+		if l != e {
+			continue
+		}
+		if as.Tok == token.ADD_ASSIGN && len(as.Rhs) == 1 && positiveConst(pass, as.Rhs[0]) {
+			return useInc
+		}
+		return useOther
+	}
+	return useRead
+}
+
+func atomicFuncKind(pass *analysis.Pass, call *ast.CallExpr) int {
+	f := fileOf(pass, call.Pos())
+	switch {
+	case pkgCall(pass, f, call, pkgAtomic, "AddInt64") && len(call.Args) == 2 && positiveConst(pass, call.Args[1]):
+		return useInc
+	case pkgCall(pass, f, call, pkgAtomic, "LoadInt64"):
+		return useRead
+	}
+	return useOther
+}
+
+func methodKind(pass *analysis.Pass, name string, call *ast.CallExpr) int {
+	switch {
+	case name == "Add" && len(call.Args) == 1 && positiveConst(pass, call.Args[0]):
+		return useInc
+	case name == "Load":
+		return useRead
+	}
+	return useOther
 }
 
 // ---- GO001 ----
@@ -292,27 +327,31 @@ func stopsTicker(body *ast.BlockStmt, name string) bool {
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
-			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Stop" {
-				if x, ok := sel.X.(*ast.Ident); ok && x.Name == name {
-					found = true
-				}
+			// t.Stop(), or the ticker handed to someone else (their job).
+			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Stop" && isIdent(sel.X, name) {
+				found = true
 			}
-			// Handed to someone else (e.g. stored or passed): their job.
-			for _, a := range n.Args {
-				if x, ok := ast.Unparen(a).(*ast.Ident); ok && x.Name == name {
-					found = true
-				}
-			}
+			found = found || anyIdent(n.Args, name)
 		case *ast.ReturnStmt:
-			for _, r := range n.Results {
-				if x, ok := ast.Unparen(r).(*ast.Ident); ok && x.Name == name {
-					found = true
-				}
-			}
+			found = found || anyIdent(n.Results, name)
 		}
 		return !found
 	})
 	return found
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func anyIdent(list []ast.Expr, name string) bool {
+	for _, e := range list {
+		if isIdent(e, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- REC001 ----
@@ -363,37 +402,54 @@ func loggerish(x ast.Expr) bool {
 	return strings.Contains(s, "log") || s == "slog" || strings.HasSuffix(s, "zap") || s == "l" || s == "sugar"
 }
 
-func checkRecover(pass *analysis.Pass, body *ast.BlockStmt) {
-	recVars := map[string]bool{}
-	stackVars := map[string]bool{}
-	hasRecover := false
+const recoverName = "recover"
+
+func isRecoverCall(e ast.Expr) bool {
+	c, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn, ok := c.Fun.(*ast.Ident)
+	return ok && fn.Name == recoverName
+}
+
+// recoverVars finds the variables holding recover()'s and debug.Stack()'s
+// results; ok is false when body never calls recover().
+func recoverVars(pass *analysis.Pass, body *ast.BlockStmt) (recVars, stackVars map[string]bool, ok bool) {
+	recVars, stackVars = map[string]bool{}, map[string]bool{}
 	walkNoFuncLit(body, func(n ast.Node) bool {
-		if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
-			for i, r := range as.Rhs {
-				c, ok := ast.Unparen(r).(*ast.CallExpr)
-				if !ok {
-					continue
-				}
-				id, ok := as.Lhs[i].(*ast.Ident)
-				if !ok {
-					continue
-				}
-				if fn, ok := c.Fun.(*ast.Ident); ok && fn.Name == "recover" {
-					recVars[id.Name], hasRecover = true, true
-				}
-				if pkgCall(pass, fileOf(pass, c.Pos()), c, pkgDebug, "Stack") {
-					stackVars[id.Name] = true
-				}
-			}
-		}
-		if c, ok := n.(*ast.CallExpr); ok {
-			if fn, ok := c.Fun.(*ast.Ident); ok && fn.Name == "recover" {
-				hasRecover = true
-			}
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			ok = ok || isRecoverCall(n)
+		case *ast.AssignStmt:
+			noteAssigned(pass, n, recVars, stackVars)
 		}
 		return true
 	})
-	if !hasRecover {
+	return recVars, stackVars, ok
+}
+
+func noteAssigned(pass *analysis.Pass, as *ast.AssignStmt, recVars, stackVars map[string]bool) {
+	if len(as.Lhs) != len(as.Rhs) {
+		return
+	}
+	for i, r := range as.Rhs {
+		id, isID := as.Lhs[i].(*ast.Ident)
+		if !isID {
+			continue
+		}
+		if isRecoverCall(r) {
+			recVars[id.Name] = true
+		}
+		if c, isCall := ast.Unparen(r).(*ast.CallExpr); isCall && pkgCall(pass, fileOf(pass, c.Pos()), c, pkgDebug, "Stack") {
+			stackVars[id.Name] = true
+		}
+	}
+}
+
+func checkRecover(pass *analysis.Pass, body *ast.BlockStmt) {
+	recVars, stackVars, ok := recoverVars(pass, body)
+	if !ok {
 		return
 	}
 	walkNoFuncLit(body, func(n ast.Node) bool {
@@ -467,7 +523,7 @@ func leaks(pass *analysis.Pass, e ast.Expr, recVars, stackVars map[string]bool) 
 			if pkgCall(pass, fileOf(pass, n.Pos()), n, pkgDebug, "Stack") {
 				leak = "the stack trace"
 			}
-			if fn, ok := n.Fun.(*ast.Ident); ok && fn.Name == "recover" {
+			if isRecoverCall(n) {
 				leak = "the panic value"
 			}
 		}

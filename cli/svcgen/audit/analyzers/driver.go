@@ -76,59 +76,86 @@ type unit struct {
 	why   string
 }
 
+// collector gathers the findings of every unit; module checks are decided
+// once all units ran.
+type collector struct {
+	root     string
+	rep      *report
+	cands    map[string][]finding
+	evidence map[string]bool
+}
+
 func audit(ctx context.Context, dir string, checks []*check) (*report, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
 	units := load(ctx, root)
-	rep := &report{Findings: []finding{}, Skipped: []skip{}, Packages: len(units)}
-	moduleCands := map[string][]finding{}
-	moduleEvidence := map[string]bool{}
-	for _, u := range units {
-		results := map[*analysis.Analyzer]any{}
-		var skipped []string
-		for _, c := range checks {
-			if c.needsTypes && !u.typed {
-				skipped = append(skipped, c.analyzer.Name)
-				continue
-			}
-			diags := runAnalyzer(c.analyzer, u, results)
-			for _, d := range diags {
-				pos := u.fset.Position(d.Pos)
-				rel, err := filepath.Rel(root, pos.Filename)
-				if err != nil {
-					rel = pos.Filename
-				}
-				f := finding{ID: c.analyzer.Name, File: filepath.ToSlash(rel), Line: pos.Line, Col: pos.Column, Message: d.Message}
-				switch {
-				case c.module && d.Category == evidence:
-					moduleEvidence[c.analyzer.Name] = true
-				case c.module:
-					moduleCands[c.analyzer.Name] = append(moduleCands[c.analyzer.Name], f)
-				case d.Category != evidence:
-					rep.Findings = append(rep.Findings, f)
-				}
-			}
-		}
-		if len(skipped) > 0 {
-			rep.Skipped = append(rep.Skipped, skip{Package: u.path, Checks: skipped, Reason: u.why})
-		}
+	col := &collector{
+		root:     root,
+		rep:      &report{Findings: []finding{}, Skipped: []skip{}, Packages: len(units)},
+		cands:    map[string][]finding{},
+		evidence: map[string]bool{},
 	}
+	for _, u := range units {
+		col.unit(u, checks)
+	}
+	col.finish(checks)
+	return col.rep, nil
+}
+
+func (col *collector) unit(u *unit, checks []*check) {
+	results := map[*analysis.Analyzer]any{}
+	var skipped []string
 	for _, c := range checks {
-		id := c.analyzer.Name
-		if !c.module || moduleEvidence[id] {
+		if c.needsTypes && !u.typed {
+			skipped = append(skipped, c.analyzer.Name)
 			continue
 		}
-		cands := moduleCands[id]
+		for _, d := range runAnalyzer(c.analyzer, u, results) {
+			col.add(c, u, d)
+		}
+	}
+	if len(skipped) > 0 {
+		col.rep.Skipped = append(col.rep.Skipped, skip{Package: u.path, Checks: skipped, Reason: u.why})
+	}
+}
+
+func (col *collector) add(c *check, u *unit, d analysis.Diagnostic) {
+	id := c.analyzer.Name
+	if d.Category == evidence {
+		if c.module {
+			col.evidence[id] = true
+		}
+		return
+	}
+	pos := u.fset.Position(d.Pos)
+	rel, err := filepath.Rel(col.root, pos.Filename)
+	if err != nil {
+		rel = pos.Filename
+	}
+	f := finding{ID: id, File: filepath.ToSlash(rel), Line: pos.Line, Col: pos.Column, Message: d.Message}
+	if c.module {
+		col.cands[id] = append(col.cands[id], f)
+	} else {
+		col.rep.Findings = append(col.rep.Findings, f)
+	}
+}
+
+func (col *collector) finish(checks []*check) {
+	for _, c := range checks {
+		id := c.analyzer.Name
+		if !c.module || col.evidence[id] {
+			continue
+		}
+		cands := col.cands[id]
 		sortFindings(cands)
 		if c.firstOnly && len(cands) > 1 {
 			cands = cands[:1]
 		}
-		rep.Findings = append(rep.Findings, cands...)
+		col.rep.Findings = append(col.rep.Findings, cands...)
 	}
-	sortFindings(rep.Findings)
-	return rep, nil
+	sortFindings(col.rep.Findings)
 }
 
 func sortFindings(fs []finding) {
@@ -165,35 +192,49 @@ func load(ctx context.Context, root string) []*unit {
 	}
 	var units []*unit
 	for _, p := range pkgs {
-		u := &unit{path: p.PkgPath, name: p.Name, fset: p.Fset, files: p.Syntax, pkg: p.Types, info: p.TypesInfo, typed: true}
-		if len(p.Errors) > 0 || p.IllTyped || p.Types == nil || p.TypesInfo == nil {
-			u.typed = false
-			u.why = "types unavailable"
-			if len(p.Errors) > 0 {
-				u.why = firstLine(p.Errors[0].Msg)
-			}
+		if u := newUnit(p); u != nil {
+			units = append(units, u)
 		}
-		if len(u.files) == 0 && len(p.GoFiles) > 0 {
-			u.fset = token.NewFileSet()
-			for _, name := range p.GoFiles {
-				if f, perr := parser.ParseFile(u.fset, name, nil, parser.ParseComments|parser.SkipObjectResolution); perr == nil {
-					u.files = append(u.files, f)
-				}
-			}
-		}
-		if len(u.files) == 0 {
-			continue
-		}
-		if u.name == "" {
-			u.name = u.files[0].Name.Name
-		}
-		if !u.typed {
-			u.pkg = types.NewPackage(u.path, u.name)
-			u.info = emptyInfo()
-		}
-		units = append(units, u)
 	}
 	return units
+}
+
+// newUnit turns a loaded package into a unit: typed when it loaded cleanly,
+// else syntax only (parsing its files if go/packages could not).
+func newUnit(p *packages.Package) *unit {
+	u := &unit{path: p.PkgPath, name: p.Name, fset: p.Fset, files: p.Syntax, pkg: p.Types, info: p.TypesInfo, typed: true}
+	if len(p.Errors) > 0 || p.IllTyped || p.Types == nil || p.TypesInfo == nil {
+		u.typed = false
+		u.why = "types unavailable"
+		if len(p.Errors) > 0 {
+			u.why = firstLine(p.Errors[0].Msg)
+		}
+	}
+	if len(u.files) == 0 {
+		u.fset = token.NewFileSet()
+		u.files = parseFiles(u.fset, p.GoFiles)
+	}
+	if len(u.files) == 0 {
+		return nil
+	}
+	if u.name == "" {
+		u.name = u.files[0].Name.Name
+	}
+	if !u.typed {
+		u.pkg = types.NewPackage(u.path, u.name)
+		u.info = emptyInfo()
+	}
+	return u
+}
+
+func parseFiles(fset *token.FileSet, names []string) []*ast.File {
+	var files []*ast.File
+	for _, name := range names {
+		if f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution); err == nil {
+			files = append(files, f)
+		}
+	}
+	return files
 }
 
 func firstLine(s string) string {
@@ -223,14 +264,8 @@ func parseTree(root, why string) []*unit {
 			return nil
 		}
 		if d.IsDir() {
-			name := d.Name()
-			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "vendor" || name == "testdata") {
+			if path != root && skipDir(path) {
 				return filepath.SkipDir
-			}
-			if path != root {
-				if _, serr := os.Stat(filepath.Join(path, "go.mod")); serr == nil {
-					return filepath.SkipDir
-				}
 			}
 			return nil
 		}
@@ -258,6 +293,16 @@ func parseTree(root, why string) []*unit {
 		units = append(units, byDir[d])
 	}
 	return units
+}
+
+// skipDir: directories the go command ignores, and nested modules.
+func skipDir(path string) bool {
+	name := filepath.Base(path)
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "vendor" || name == "testdata" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(path, "go.mod"))
+	return err == nil
 }
 
 // runAnalyzer runs a (with its requirements) over one unit and returns its

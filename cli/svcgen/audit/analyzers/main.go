@@ -21,7 +21,9 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Getenv); err != nil {
+	// main owns the process's root context.
+	ctx := context.Background() //nolint:forbidigo // main is where the root context belongs
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "svcgen-audit:", err)
 		os.Exit(2)
 	}
