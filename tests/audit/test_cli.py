@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,32 @@ def test_analyzers_are_built_once_into_the_cache(tmp_path: Path) -> None:
     assert built.stat().st_mtime_ns == stamp
 
 
-def test_wheel_ships_the_analyzer_module() -> None:
-    src = ROOT / "cli" / "svcgen" / "audit" / "analyzers"
-    assert {"go.mod", "go.sum", "main.go", "driver.go"} <= {p.name for p in src.iterdir()}
+def test_the_wheel_ships_the_analyzers_and_audits_from_them(tmp_path: Path) -> None:
+    tree = tmp_path / "src"
+    tree.mkdir()
+    for name in ("pyproject.toml", "hatch_build.py", "README.md", "cli", "templates"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, tree / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "--no-index",
+         "-q", "-w", str(tmp_path / "dist"), str(tree)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("svcgen-*.whl")
+    install = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(install)
+    for f in ("go.mod", "go.sum", "main.go", "driver.go", "checks_core.go"):
+        assert f"svcgen/audit/analyzers/{f}" in names
+    proc = subprocess.run(
+        [sys.executable, "-m", "svcgen", "audit", str(FIXTURES / "GO001" / "bad"), "--only",
+         "GO001", "--json"],
+        env={**os.environ, "PYTHONPATH": str(install), "SVCGEN_CACHE_DIR": str(tmp_path / "c")},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["items"][0]["findings"]) == 2
