@@ -249,6 +249,22 @@ def test_analyzers_are_built_once_into_the_cache(tmp_path: Path) -> None:
     assert built.stat().st_mtime_ns == stamp
 
 
+def test_result_cache_follows_the_sources(tmp_path: Path) -> None:
+    mod = copy_fixture(tmp_path, "ERR001")
+    env = {"SVCGEN_CACHE_DIR": str(tmp_path / "cache")}
+    first = audit_json(mod, "--only", "ERR001", extra_env=env)[1]["items"][0]["findings"]
+    assert len(first) == 2
+    assert len(list((tmp_path / "cache" / "audit" / "results").glob("*.json"))) == 1
+    again = audit_json(mod, "--only", "ERR001", extra_env=env)[1]["items"][0]["findings"]
+    assert again == first
+    src = mod / "repo" / "repo.go"
+    src.write_text(src.read_text().replace("%s: %v", "%s: %w"))
+    after = audit_json(mod, "--only", "ERR001", extra_env=env)[1]["items"][0]["findings"]
+    assert [f["line"] for f in after] == [22]
+    off = {**env, "SVCGEN_AUDIT_CACHE": "0"}
+    assert audit_json(mod, "--only", "ERR001", extra_env=off)[1]["items"][0]["findings"] == after
+
+
 def test_the_wheel_ships_the_analyzers_and_audits_from_them(tmp_path: Path) -> None:
     tree = tmp_path / "src"
     tree.mkdir()

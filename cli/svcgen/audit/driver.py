@@ -6,6 +6,12 @@ version, the local Go version and a hash of the analyzer sources::
     ~/.cache/svcgen/audit/<svcgen version>-<go version>-<hash>/svcgen-audit
 
 ``SVCGEN_CACHE_DIR`` overrides ``~/.cache/svcgen``.
+
+Like ``go vet``, results are cached too: the analyzers' output for a module
+is stored under ``audit/results/`` keyed by the binary, the checks run, the
+go-relevant environment and the content of the module's non-test ``.go``
+files, ``go.mod`` and ``go.sum``. A result with skipped (type-less) packages
+is never cached. ``SVCGEN_AUDIT_CACHE=0`` turns the result cache off.
 """
 
 from __future__ import annotations
@@ -110,21 +116,110 @@ class DriverError(Exception):
     """The analyzers failed on one module (reported on that service)."""
 
 
+class Running:
+    """The analyzers running on one module (so that the Python checks can run
+    meanwhile); :meth:`result` waits for them."""
+
+    def __init__(self, binary: Path, root: Path, only: list[str] | None) -> None:
+        args = [str(binary), "-dir", str(root)]
+        if only is not None:
+            args += ["-only", ",".join(only)]
+        env = {**os.environ, "GOWORK": "off"}
+        self.proc = subprocess.Popen(
+            args,
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def result(self) -> DriverResult:
+        stdout, stderr = self.proc.communicate()
+        if self.proc.returncode != 0:
+            detail = (stderr.strip().splitlines() or ["no output"])[-1]
+            raise DriverError(detail)
+        try:
+            data = json.loads(stdout)
+        except json.JSONDecodeError as exc:
+            raise DriverError(f"unreadable analyzer output: {exc}") from exc
+        return DriverResult(
+            findings=list(data.get("findings") or []),
+            skipped=list(data.get("skipped") or []),
+            packages=int(data.get("packages") or 0),
+        )
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
 def run(binary: Path, root: Path, only: list[str] | None) -> DriverResult:
-    args = [str(binary), "-dir", str(root)]
-    if only is not None:
-        args += ["-only", ",".join(only)]
-    env = {**os.environ, "GOWORK": "off"}
-    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise DriverError(detail)
+    return Running(binary, root, only).result()
+
+
+# ---- result cache -----------------------------------------------------------
+
+KEY_ENV = ("GOFLAGS", "GOOS", "GOARCH", "CGO_ENABLED", "GOEXPERIMENT", "GOTOOLCHAIN")
+SKIP_DIRS = {"testdata", "node_modules"}
+
+
+def cache_enabled() -> bool:
+    return os.environ.get("SVCGEN_AUDIT_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+def _module_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith((".", "_"))
+            and d not in SKIP_DIRS
+            and not (here / d / "go.mod").exists()
+        )
+        for name in sorted(filenames):
+            if (name.endswith(".go") and not name.endswith("_test.go")) or (
+                here == root and name in ("go.mod", "go.sum")
+            ):
+                files.append(here / name)
+    return files
+
+
+def result_key(binary: Path, root: Path, only: list[str] | None) -> str:
+    digest = hashlib.sha256()
+    digest.update(str(binary).encode() + b"\0" + ",".join(only or ["*"]).encode() + b"\0")
+    for name in KEY_ENV:
+        digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
+    for path in _module_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _result_path(key: str) -> Path:
+    return cache_root() / "audit" / "results" / f"{key}.json"
+
+
+def load_cached(key: str) -> DriverResult | None:
     try:
-        data = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise DriverError(f"unreadable analyzer output: {exc}") from exc
-    return DriverResult(
-        findings=list(data.get("findings") or []),
-        skipped=list(data.get("skipped") or []),
-        packages=int(data.get("packages") or 0),
-    )
+        data = json.loads(_result_path(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return DriverResult(findings=list(data["findings"]), skipped=[], packages=int(data["packages"]))
+
+
+def store(key: str, result: DriverResult) -> None:
+    if result.skipped:
+        return
+    path = _result_path(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".result-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"findings": result.findings, "packages": result.packages}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower

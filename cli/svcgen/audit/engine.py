@@ -94,8 +94,25 @@ def audit_service(binary: Path | None, name: str, path: Path, opts: Options) -> 
         ids = set(opts.ids)
         findings: list[Finding] = []
         go_ids = [i for i in opts.ids if i in GO_CHECKS]
+        running, out, cache_key = None, None, None
         if go_ids and binary is not None:
-            out = driver.run(binary, root, go_ids if opts.only is not None else None)
+            only = go_ids if opts.only is not None else None
+            if driver.cache_enabled():
+                cache_key = driver.result_key(binary, root, only)
+                out = driver.load_cached(cache_key)
+            if out is None:
+                running = driver.Running(binary, root, only)
+        try:
+            repo_findings = repo.run_repo_checks(root, ids, opts.config_glob)
+        except BaseException:
+            if running is not None:
+                running.kill()
+            raise
+        if running is not None:
+            out = running.result()
+            if cache_key is not None:
+                driver.store(cache_key, out)
+        if out is not None:
             findings += [
                 Finding(d["id"], d["file"], int(d["line"]), int(d["col"]), d["message"])
                 for d in out.findings
@@ -108,7 +125,7 @@ def audit_service(binary: Path | None, name: str, path: Path, opts: Options) -> 
                     f"{name}: skipped {', '.join(checks)} (they need types) in "
                     f"{len(out.skipped)} of {out.packages} packages: {reason}"
                 )
-        findings += repo.run_repo_checks(root, ids, opts.config_glob)
+        findings += repo_findings
         active, hidden = suppress.apply(root, findings, rules, result.notices)
         key = lambda f: (f.priority, f.file, f.line, f.col, f.id)  # noqa: E731
         result.findings = sorted(active, key=key)
