@@ -294,3 +294,14 @@ def test_the_wheel_ships_the_analyzers_and_audits_from_them(tmp_path: Path) -> N
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["items"][0]["findings"]) == 2
+
+
+def test_config_glob_selects_the_production_configs() -> None:
+    bad = FIXTURES / "RL001" / "bad"
+    rc, doc, _ = audit_json(bad, "--only", "RL001", "--config", "configs/config-production.yaml")
+    assert rc == 1
+    assert [(f["file"], f["line"]) for f in doc["items"][0]["findings"]] == [
+        ("configs/config-production.yaml", 3)
+    ]
+    rc, doc, _ = audit_json(bad, "--only", "RL001", "--config", "deploy/*.yaml")
+    assert rc == 0 and doc["items"][0]["findings"] == []
