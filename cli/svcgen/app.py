@@ -12,6 +12,7 @@ import typer
 from svcgen import __version__
 from svcgen.commands import (
     adopt,
+    audit,
     campaign_options,
     check,
     diff,
@@ -78,6 +79,7 @@ COMMANDS: tuple[tuple[str, str, Callable[..., Any], type[Any] | None], ...] = (
     ("patch-config", patch_config.HELP, patch_config.command, campaign_options.Command),
     ("diff", diff.HELP, diff.command, None),
     ("keep", keep.HELP, keep.command, None),
+    ("audit", audit.HELP, audit.command, None),
 )
 
 
