@@ -128,28 +128,39 @@ def boundary(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
         install_signal_handlers()
         try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except SvcgenError as exc:
-            raise _fail(exc, fn, kwargs) from None
-        except KeyboardInterrupt:
-            raise _aborted() from None
-        except BrokenPipeError:
-            console._drop_stdout()
-            raise typer.Exit(0) from None
-        except Exception as exc:
-            bad = _bad_input(exc)
-            if bad is not None:
-                raise _fail(bad, fn, kwargs) from None
-            log = write_crash_log(exc)
-            message = _one_line(str(exc)) or "(no message)"
-            console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            return _call(fn, args, kwargs)
+        finally:  # an in-process caller (tests, scripts) gets its handlers back
+            for signum, handler in zip((signal.SIGINT, signal.SIGTERM), saved, strict=True):
+                if handler is not None:
+                    signal.signal(signum, handler)
 
     return wrapper
+
+
+def _call(fn: Callable[P, R], args: Any, kwargs: Any) -> R:
+    """Run one command; every outcome becomes its message and exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except typer.Exit:
+        raise
+    except SvcgenError as exc:
+        raise _fail(exc, fn, kwargs) from None
+    except KeyboardInterrupt:
+        raise _aborted() from None
+    except BrokenPipeError:
+        console._drop_stdout()
+        raise typer.Exit(0) from None
+    except Exception as exc:
+        bad = _bad_input(exc)
+        if bad is not None:
+            raise _fail(bad, fn, kwargs) from None
+        log = write_crash_log(exc)
+        message = _one_line(str(exc)) or "(no message)"
+        console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 __all__ = ["EXIT_USAGE", "boundary", "cache_dir", "install_signal_handlers"]

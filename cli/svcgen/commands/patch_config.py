@@ -154,10 +154,10 @@ def command(
         data=[(i["path"], i["status"], i["message"]) for i in doc["items"]],
         noun="file",
     )
-    if as_json:
-        raise typer.Exit(report.exit_code)
     if results.created_note(report) and report.exit_code < 2:
         console.warning(results.created_note(report))
+    if as_json:
+        raise typer.Exit(report.exit_code)
     if report.write_error:
         console.error(report.write_error)
     elif report.exit_code >= 2:

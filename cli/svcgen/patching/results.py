@@ -59,9 +59,10 @@ def to_json(report: Report, *, check: bool = False, dry_run: bool = False) -> di
     summary["with_created_keys"] = with_created(report)
     summary["written"] = report.written
     summary["exit_code"] = report.exit_code
-    errors = shared.patch_errors(items)
-    if report.write_error:
+    errors = []
+    if report.write_error:  # the run's own failure first, then each file's
         errors.append(shared.ReportError(message=report.write_error))
+    errors += shared.patch_errors(items)
     return shared.build(
         "patch-config", items, dry_run=dry_run, errors=errors, with_diff=dry_run, summary=summary
     )
