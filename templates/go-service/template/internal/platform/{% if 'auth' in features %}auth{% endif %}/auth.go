@@ -85,8 +85,8 @@ func ReasonOf(err error) Reason {
 // supportedAlgorithms are the algorithms a shared secret can verify.
 var supportedAlgorithms = []string{"HS256", "HS384", "HS512"}
 
-// Config configures a Verifier. Key names in errors are the YAML keys.
-type Config struct {
+// Options configures a Verifier. Key names in errors are the YAML keys.
+type Options struct {
 	Secret     string        // middleware.auth.jwt_secret
 	Algorithms []string      // middleware.auth.algorithms
 	Issuer     string        // middleware.auth.issuer; checked when set
@@ -97,7 +97,7 @@ type Config struct {
 }
 
 // Validate reports the first invalid field, naming its key.
-func (c Config) Validate() error {
+func (c Options) Validate() error {
 	if c.Secret == "" {
 		return errors.New("middleware.auth.jwt_secret: must be set (at least 32 bytes)")
 	}
@@ -127,7 +127,7 @@ type Verifier struct {
 }
 
 // NewVerifier builds a Verifier from cfg, or reports why cfg is invalid.
-func NewVerifier(cfg Config) (*Verifier, error) {
+func NewVerifier(cfg Options) (*Verifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

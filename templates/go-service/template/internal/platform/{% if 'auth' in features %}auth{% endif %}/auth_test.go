@@ -24,9 +24,9 @@ const testSecret = "0123456789abcdef0123456789abcdef-test"
 
 var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func newTestVerifier(t testing.TB, mod func(*Config)) *Verifier {
+func newTestVerifier(t testing.TB, mod func(*Options)) *Verifier {
 	t.Helper()
-	cfg := Config{
+	cfg := Options{
 		Secret:     testSecret,
 		Algorithms: []string{"HS256"},
 		Leeway:     30 * time.Second,
@@ -189,14 +189,14 @@ func TestVerifyLeeway(t *testing.T) {
 	if _, err := v.Verify(tok); err != nil {
 		t.Fatalf("token expired 10s ago should pass with 30s leeway: %v", err)
 	}
-	strict := newTestVerifier(t, func(c *Config) { c.Leeway = 0 })
+	strict := newTestVerifier(t, func(c *Options) { c.Leeway = 0 })
 	if _, err := strict.Verify(tok); ReasonOf(err) != ReasonExpired {
 		t.Fatalf("without leeway: err = %v, want expired", err)
 	}
 }
 
 func TestVerifyIssuerAudience(t *testing.T) {
-	v := newTestVerifier(t, func(c *Config) { c.Issuer = "https://issuer.example"; c.Audience = "svc" })
+	v := newTestVerifier(t, func(c *Options) { c.Issuer = "https://issuer.example"; c.Audience = "svc" })
 	key := []byte(testSecret)
 	ok := sign(t, jwt.SigningMethodHS256, key, with("iss", "https://issuer.example", "aud", "svc"))
 	if c, err := v.Verify(ok); err != nil || c.Issuer != "https://issuer.example" || len(c.Audience) != 1 {
@@ -221,7 +221,7 @@ func TestVerifyIssuerAudience(t *testing.T) {
 }
 
 func TestVerifyMultipleAlgorithms(t *testing.T) {
-	v := newTestVerifier(t, func(c *Config) { c.Algorithms = []string{"HS256", "HS512"} })
+	v := newTestVerifier(t, func(c *Options) { c.Algorithms = []string{"HS256", "HS512"} })
 	if _, err := v.Verify(sign(t, jwt.SigningMethodHS512, []byte(testSecret), validClaims())); err != nil {
 		t.Fatalf("HS512 pinned: %v", err)
 	}
@@ -241,20 +241,20 @@ func TestLookupKeyRejectsNonHMAC(t *testing.T) {
 func TestNewVerifierConfigErrors(t *testing.T) {
 	cases := []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*Options)
 		key  string
 	}{
-		{"empty secret", func(c *Config) { c.Secret = "" }, "middleware.auth.jwt_secret"},
-		{"short secret", func(c *Config) { c.Secret = strings.Repeat("x", MinSecretBytes-1) }, "middleware.auth.jwt_secret"},
-		{"no algorithms", func(c *Config) { c.Algorithms = nil }, "middleware.auth.algorithms"},
-		{"alg none", func(c *Config) { c.Algorithms = []string{"none"} }, "middleware.auth.algorithms"},
-		{"alg RS256", func(c *Config) { c.Algorithms = []string{"HS256", "RS256"} }, "middleware.auth.algorithms"},
-		{"negative leeway", func(c *Config) { c.Leeway = -time.Second }, "middleware.auth.leeway"},
-		{"huge leeway", func(c *Config) { c.Leeway = time.Hour }, "middleware.auth.leeway"},
+		{"empty secret", func(c *Options) { c.Secret = "" }, "middleware.auth.jwt_secret"},
+		{"short secret", func(c *Options) { c.Secret = strings.Repeat("x", MinSecretBytes-1) }, "middleware.auth.jwt_secret"},
+		{"no algorithms", func(c *Options) { c.Algorithms = nil }, "middleware.auth.algorithms"},
+		{"alg none", func(c *Options) { c.Algorithms = []string{"none"} }, "middleware.auth.algorithms"},
+		{"alg RS256", func(c *Options) { c.Algorithms = []string{"HS256", "RS256"} }, "middleware.auth.algorithms"},
+		{"negative leeway", func(c *Options) { c.Leeway = -time.Second }, "middleware.auth.leeway"},
+		{"huge leeway", func(c *Options) { c.Leeway = time.Hour }, "middleware.auth.leeway"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Secret: testSecret, Algorithms: []string{"HS256"}}
+			cfg := Options{Secret: testSecret, Algorithms: []string{"HS256"}}
 			tc.mod(&cfg)
 			v, err := NewVerifier(cfg)
 			if err == nil || v != nil {
@@ -265,7 +265,7 @@ func TestNewVerifierConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewVerifier(Config{Secret: strings.Repeat("x", MinSecretBytes), Algorithms: []string{"HS256"}}); err != nil {
+	if _, err := NewVerifier(Options{Secret: strings.Repeat("x", MinSecretBytes), Algorithms: []string{"HS256"}}); err != nil {
 		t.Fatalf("a 32-byte secret must be accepted: %v", err)
 	}
 }
@@ -324,7 +324,7 @@ func TestContext(t *testing.T) {
 }
 
 func BenchmarkVerifyHS256(b *testing.B) {
-	v := newTestVerifier(b, func(c *Config) { c.Now = nil })
+	v := newTestVerifier(b, func(c *Options) { c.Now = nil })
 	tok := sign(b, jwt.SigningMethodHS256, []byte(testSecret), jwt.MapClaims{
 		"user_id": "u-1", "role": "admin", "email": "u1@example.com",
 		"exp": time.Now().Add(time.Hour).Unix(),

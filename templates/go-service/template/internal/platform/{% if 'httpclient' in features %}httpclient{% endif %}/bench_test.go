@@ -19,7 +19,7 @@ func BenchmarkClient(b *testing.B) {
 		_, _ = w.Write(payload)
 	}))
 	b.Cleanup(srv.Close)
-	cfg := DefaultConfig()
+	cfg := DefaultOptions()
 
 	b.Run("plain", func(b *testing.B) {
 		hc := &http.Client{Timeout: cfg.Timeout, Transport: newTransport(cfg)}

@@ -28,8 +28,8 @@ import (
 // none.
 const DefaultPath = "/v1/traces"
 
-// Config is the tracing.* section of the service config.
-type Config struct {
+// Options configures Setup (a service maps its tracing.* config onto it).
+type Options struct {
 	// Enabled turns span recording and export on.
 	Enabled bool
 	// Endpoint is the OTLP/HTTP collector URL, e.g.
@@ -42,7 +42,7 @@ type Config struct {
 }
 
 // Validate reports every invalid value, each naming its config key.
-func (c Config) Validate() error {
+func (c Options) Validate() error {
 	var errs []error
 	if c.SampleRatio < 0 || c.SampleRatio > 1 {
 		errs = append(errs, fmt.Errorf("tracing.sample_ratio: must be between 0 and 1, got %v", c.SampleRatio))
@@ -58,7 +58,7 @@ func (c Config) Validate() error {
 }
 
 // endpointURL is the full traces URL of the exporter.
-func (c Config) endpointURL() string {
+func (c Options) endpointURL() string {
 	u, err := url.Parse(c.Endpoint)
 	if err != nil {
 		return c.Endpoint // Validate has rejected it already
@@ -101,7 +101,7 @@ func WithExporter(exp sdktrace.SpanExporter) Option {
 // Setup builds the Provider from cfg. With tracing disabled it returns a
 // no-op TracerProvider, creates no exporter and its ShutdownFunc does
 // nothing.
-func Setup(ctx context.Context, cfg Config, opts ...Option) (Provider, ShutdownFunc, error) {
+func Setup(ctx context.Context, cfg Options, opts ...Option) (Provider, ShutdownFunc, error) {
 	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	if err := cfg.Validate(); err != nil {
 		return Provider{}, nil, fmt.Errorf("tracing: %w", err)

@@ -22,19 +22,19 @@ func TestMain(m *testing.M) {
 
 func TestValidate(t *testing.T) {
 	tests := []struct {
-		cfg     Config
+		cfg     Options
 		wantErr string
 	}{
-		{Config{}, ""},
-		{Config{SampleRatio: 1}, ""},
-		{Config{Enabled: true, Endpoint: "http://collector:4318", SampleRatio: 0.1}, ""},
-		{Config{Enabled: true, Endpoint: "https://collector/v1/traces"}, ""},
-		{Config{SampleRatio: -0.1}, "tracing.sample_ratio"},
-		{Config{SampleRatio: 1.5}, "tracing.sample_ratio"},
-		{Config{Enabled: true}, "tracing.endpoint: required"},
-		{Config{Enabled: true, Endpoint: "collector:4318"}, "tracing.endpoint: must be"},
-		{Config{Enabled: true, Endpoint: "http://"}, "tracing.endpoint: must be"},
-		{Config{Enabled: true, Endpoint: "http://a b/%zz"}, "tracing.endpoint: must be"},
+		{Options{}, ""},
+		{Options{SampleRatio: 1}, ""},
+		{Options{Enabled: true, Endpoint: "http://collector:4318", SampleRatio: 0.1}, ""},
+		{Options{Enabled: true, Endpoint: "https://collector/v1/traces"}, ""},
+		{Options{SampleRatio: -0.1}, "tracing.sample_ratio"},
+		{Options{SampleRatio: 1.5}, "tracing.sample_ratio"},
+		{Options{Enabled: true}, "tracing.endpoint: required"},
+		{Options{Enabled: true, Endpoint: "collector:4318"}, "tracing.endpoint: must be"},
+		{Options{Enabled: true, Endpoint: "http://"}, "tracing.endpoint: must be"},
+		{Options{Enabled: true, Endpoint: "http://a b/%zz"}, "tracing.endpoint: must be"},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.Validate()
@@ -61,14 +61,14 @@ func TestEndpointURL(t *testing.T) {
 		"%zz":                             "%zz",
 	}
 	for in, want := range tests {
-		if got := (Config{Endpoint: in}).endpointURL(); got != want {
+		if got := (Options{Endpoint: in}).endpointURL(); got != want {
 			t.Errorf("endpointURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestDisabledIsNoop(t *testing.T) {
-	p, shutdown, err := Setup(t.Context(), Config{Enabled: false, Endpoint: "http://unused:4318", SampleRatio: 1})
+	p, shutdown, err := Setup(t.Context(), Options{Enabled: false, Endpoint: "http://unused:4318", SampleRatio: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func collector(t *testing.T) (*httptest.Server, *atomic.Int64) {
 
 func TestEnabledExportsOverOTLPHTTP(t *testing.T) {
 	srv, exports := collector(t)
-	p, shutdown, err := Setup(t.Context(), Config{Enabled: true, Endpoint: srv.URL, SampleRatio: 1},
+	p, shutdown, err := Setup(t.Context(), Options{Enabled: true, Endpoint: srv.URL, SampleRatio: 1},
 		WithService("demo", "1.2.3"))
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestEnabledExportsOverOTLPHTTP(t *testing.T) {
 
 func TestSampleRatioZeroExportsNothing(t *testing.T) {
 	srv, exports := collector(t)
-	p, shutdown, err := Setup(t.Context(), Config{Enabled: true, Endpoint: srv.URL, SampleRatio: 0})
+	p, shutdown, err := Setup(t.Context(), Options{Enabled: true, Endpoint: srv.URL, SampleRatio: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestSampleRatioZeroExportsNothing(t *testing.T) {
 
 func TestSampledParentIsHonoured(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	p, shutdown, err := Setup(t.Context(), Config{Enabled: true, Endpoint: "http://unused:4318", SampleRatio: 0},
+	p, shutdown, err := Setup(t.Context(), Options{Enabled: true, Endpoint: "http://unused:4318", SampleRatio: 0},
 		WithExporter(exp), WithService("demo", ""))
 	if err != nil {
 		t.Fatal(err)
