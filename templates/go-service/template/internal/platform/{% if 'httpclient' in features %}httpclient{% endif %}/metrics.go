@@ -36,10 +36,10 @@ const labelName = "name"
 
 // Results of circuit_breaker_requests_total.
 const (
-	resultSuccess  = "success"  // 2xx-4xx response
-	resultFailure  = "failure"  // 5xx or transport error: counts against the breaker
+	resultSuccess  = "success"  // 2xx-4xx response other than 429
+	resultFailure  = "failure"  // 429, 5xx or transport error: counts against the breaker
 	resultRejected = "rejected" // breaker open (or half-open and full): no network
-	resultExcluded = "excluded" // caller cancelled or response over the size limit
+	resultExcluded = "excluded" // caller cancelled or its deadline passed, or response over the size limit
 )
 
 // metrics is the client's prometheus.Collector. The breaker state is read at
@@ -65,7 +65,7 @@ func newMetrics() *metrics {
 		}, []string{labelName}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "circuit_breaker_requests_total",
-			Help: "Upstream attempts by breaker outcome: success, failure, rejected, excluded.",
+			Help: "Logical upstream calls (retries included) by breaker outcome: success, failure, rejected, excluded.",
 		}, []string{labelName, "result"}),
 	}
 }
@@ -87,7 +87,7 @@ func (m *metrics) forUpstream(name string) upstreamCounters {
 	}
 }
 
-// record counts the outcome of one attempt through the breaker.
+// record counts the outcome of one logical call through the breaker.
 func (uc upstreamCounters) record(err error) {
 	switch {
 	case err == nil:
