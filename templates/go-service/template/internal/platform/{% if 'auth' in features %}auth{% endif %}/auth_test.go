@@ -232,7 +232,7 @@ func TestVerifyMultipleAlgorithms(t *testing.T) {
 
 func TestLookupKeyRejectsNonHMAC(t *testing.T) {
 	v := newTestVerifier(t, nil)
-	_, err := v.lookupKey(&jwt.Token{Method: jwt.SigningMethodRS256})
+	_, err := v.lookupKey(nil, &jwt.Token{Method: jwt.SigningMethodRS256})
 	if !errors.Is(err, ErrBadAlgorithm) {
 		t.Fatalf("err = %v, want ErrBadAlgorithm", err)
 	}
