@@ -185,9 +185,9 @@ func NewVerifier(cfg Options) (*Verifier, error) {
 // malformed (no extension is understood), typ must be JWT or at+jwt when
 // present, kid selects the key (unknown_key when no key has it), and the
 // key's algorithm must equal the token's alg. The parser has already
-// rejected algorithms outside the pinned set. ctx, when not nil, lets a
-// JWKS miss trigger a (rate-limited) refresh.
-func (v *Verifier) lookupKey(ctx context.Context, t *jwt.Token) (any, error) {
+// rejected algorithms outside the pinned set. miss, when not nil, lets a
+// JWKS miss trigger a (rate-limited) refresh bounded by its context.
+func (v *Verifier) lookupKey(miss *missContext, t *jwt.Token) (any, error) {
 	if _, ok := t.Header["crit"]; ok {
 		return nil, fmt.Errorf("%w: crit header is not supported", ErrMalformed)
 	}
@@ -205,7 +205,7 @@ func (v *Verifier) lookupKey(ctx context.Context, t *jwt.Token) (any, error) {
 		}
 		kid = s
 	}
-	k, ok := v.findKey(ctx, kid)
+	k, ok := v.findKey(miss, kid)
 	if !ok {
 		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
 	}
@@ -218,7 +218,7 @@ func (v *Verifier) lookupKey(ctx context.Context, t *jwt.Token) (any, error) {
 // findKey: static keys first, then the JWKS. With only the legacy secret
 // configured, the secret verifies every token, with or without kid, as
 // before key sets existed.
-func (v *Verifier) findKey(ctx context.Context, kid string) (key, bool) {
+func (v *Verifier) findKey(miss *missContext, kid string) (key, bool) {
 	if k, ok := v.static.lookup(kid); ok {
 		return k, true
 	}
@@ -226,7 +226,7 @@ func (v *Verifier) findKey(ctx context.Context, kid string) (key, bool) {
 		if kid == "" {
 			return key{}, false
 		}
-		return v.jwks.lookup(ctx, kid)
+		return v.jwks.lookup(miss, kid)
 	}
 	if v.static.noKID != nil && len(v.static.byKID) == 0 {
 		return *v.static.noKID, true
@@ -262,13 +262,17 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	return v.verify(nil, token)
 }
 
+// missContext carries the context of a request whose unknown kid may
+// trigger a JWKS refresh; nil means no refresh.
+type missContext struct{ ctx context.Context } //nolint:containedctx // lives for one Verify call
+
 // VerifyContext is Verify, where a kid missing from the JWKS triggers one
 // refresh (at most one every JWKSMinRefreshInterval, bounded by ctx).
 func (v *Verifier) VerifyContext(ctx context.Context, token string) (Claims, error) {
-	return v.verify(ctx, token)
+	return v.verify(&missContext{ctx: ctx}, token)
 }
 
-func (v *Verifier) verify(ctx context.Context, token string) (Claims, error) {
+func (v *Verifier) verify(miss *missContext, token string) (Claims, error) {
 	if token == "" {
 		return Claims{}, ErrMissing
 	}
@@ -277,8 +281,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (Claims, error) {
 	}
 	var rc rawClaims
 	keyFunc := v.keyFunc
-	if ctx != nil && v.jwks != nil {
-		keyFunc = func(t *jwt.Token) (any, error) { return v.lookupKey(ctx, t) }
+	if miss != nil && v.jwks != nil {
+		keyFunc = func(t *jwt.Token) (any, error) { return v.lookupKey(miss, t) }
 	}
 	tok, err := v.parser.ParseWithClaims(token, &rc, keyFunc)
 	if err != nil {
