@@ -94,10 +94,10 @@ func TestLocalGCRA(t *testing.T) {
 func TestRedisKeyTTL(t *testing.T) {
 	m, c := newMini(t)
 	mustAllow(t, NewRedis(c, time.Second), "route:1.2.3.4", Limit{Limit: 10, Window: time.Minute})
-	if !m.Exists("rl:route:1.2.3.4") {
+	if !m.Exists("rl:{route:1.2.3.4}") {
 		t.Fatalf("key not stored; keys: %v", m.Keys())
 	}
-	if ttl := m.TTL("rl:route:1.2.3.4"); ttl != 6*time.Second {
+	if ttl := m.TTL("rl:{route:1.2.3.4}"); ttl != 6*time.Second {
 		t.Fatalf("TTL = %s, want 6s (one interval)", ttl)
 	}
 }
