@@ -28,7 +28,9 @@ func BenchmarkVerifyAlgorithms(b *testing.B) {
 	b.Run("legacy_hs256_baseline", func(b *testing.B) {
 		run(b, legacy, signKID(b, jwt.SigningMethodHS256, "", []byte(testSecret), claims, nil))
 	})
-	b.Run("HS256", func(b *testing.B) { run(b, v, signKID(b, jwt.SigningMethodHS256, "2026-11", []byte(k.hsNew), claims, nil)) })
+	b.Run("HS256", func(b *testing.B) {
+		run(b, v, signKID(b, jwt.SigningMethodHS256, "2026-11", []byte(k.hsNew), claims, nil))
+	})
 	b.Run("RS256", func(b *testing.B) { run(b, v, signKID(b, jwt.SigningMethodRS256, "idp-1", k.rsa, claims, nil)) })
 	b.Run("ES256", func(b *testing.B) { run(b, v, signKID(b, jwt.SigningMethodES256, "ec-1", k.ec, claims, nil)) })
 	b.Run("EdDSA", func(b *testing.B) { run(b, v, signKID(b, jwt.SigningMethodEdDSA, "ed-1", k.ed, claims, nil)) })
