@@ -147,12 +147,12 @@ def test_report_only_rewrites_the_same_report(quick_run: dict[str, Any]) -> None
 
 GO_OUTPUT = """\
 goos: linux
-pkg: example.com/x/internal/middleware
+pkg: example.com/x/internal/platform/middleware
 BenchmarkBareHandler-2   \t 1000000\t      100.0 ns/op\t       0 B/op\t       0 allocs/op
 BenchmarkBareHandler-2   \t 1000000\t      120.0 ns/op\t       0 B/op\t       0 allocs/op
 BenchmarkChain-2         \t  100000\t     2100 ns/op\t     512 B/op\t       7 allocs/op
 BenchmarkChain-2         \t  100000\t     2300 ns/op\t     512 B/op\t       7 allocs/op
-pkg: example.com/x/internal/auth
+pkg: example.com/x/internal/platform/auth
 BenchmarkVerifyHS256-2   \t  200000\t     5000 ns/op\t    2048 B/op\t      30 allocs/op
 PASS
 """
@@ -178,7 +178,7 @@ def test_go_bench_parser_takes_medians_and_pairs_baselines() -> None:
 
 def test_go_bench_bypass_path_is_compared_with_the_bare_handler_on_that_path() -> None:
     benches = bench_go.parse(
-        "pkg: example.com/x/internal/middleware\n"
+        "pkg: example.com/x/internal/platform/middleware\n"
         "BenchmarkRateLimit/bare-2 \t 1000\t 300 ns/op\t 2 B/op\t 1 allocs/op\n"
         "BenchmarkRateLimit/bare_healthz-2 \t 1000\t 400 ns/op\t 18 B/op\t 2 allocs/op\n"
         "BenchmarkRateLimit/exempt_path-2 \t 1000\t 450 ns/op\t 18 B/op\t 2 allocs/op\n"

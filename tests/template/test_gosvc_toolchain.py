@@ -35,12 +35,12 @@ def test_layout(default_service: Path) -> None:
         "configs/config-production.yaml",
         "internal/config/config.go",
         "internal/server/server.go",
-        "internal/health/health.go",
-        "internal/logging/logging.go",
+        "internal/platform/health/health.go",
+        "internal/platform/logging/logging.go",
         "internal/api/whoami.go",
         "internal/api/routes.go",
         *(
-            f"internal/middleware/{name}{suffix}"
+            f"internal/platform/middleware/{name}{suffix}"
             for name in ("requestid", "recovery", "metrics", "logging")
             for suffix in (".go", "_test.go")
         ),
@@ -109,7 +109,9 @@ def test_gofmt_clean(default_service: Path) -> None:
     assert proc.stdout.strip() == "", f"not gofmt-clean:\n{proc.stdout}"
 
 
-@pytest.mark.parametrize("file", ["cmd/demo/main_test.go", "internal/health/health_test.go"])
+@pytest.mark.parametrize(
+    "file", ["cmd/demo/main_test.go", "internal/platform/health/health_test.go"]
+)
 def test_goroutine_leaks_are_checked(default_service: Path, file: str) -> None:
     assert "goleak.VerifyTestMain(m)" in (default_service / file).read_text()
 

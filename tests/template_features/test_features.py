@@ -40,11 +40,11 @@ REPRESENTATIVE: list[tuple[str, ...]] = [
 
 # What each feature adds to a rendered service.
 PATHS: dict[str, list[str]] = {
-    "ratelimit": ["internal/ratelimit", "internal/middleware/ratelimit.go"],
-    "auth": ["internal/auth", "internal/middleware/auth.go"],
-    "tracing": ["internal/tracing", "internal/middleware/tracing.go"],
-    "httpclient": ["internal/httpclient"],
-    "worker": ["internal/worker"],
+    "ratelimit": ["internal/platform/ratelimit", "internal/platform/middleware/ratelimit.go"],
+    "auth": ["internal/platform/auth", "internal/platform/middleware/auth.go"],
+    "tracing": ["internal/platform/tracing", "internal/platform/middleware/tracing.go"],
+    "httpclient": ["internal/platform/httpclient"],
+    "worker": ["internal/platform/worker"],
 }
 CONFIG_KEYS: dict[str, list[str]] = {
     "ratelimit": ["data.redis", "middleware.ratelimit"],
@@ -218,7 +218,7 @@ def test_nothing_left_behind(representative: tuple[Path, set[str]]) -> None:
             assert (module in gomod) == want, f"{feature}: {module} in go.mod"
         for marker in README_MARKERS[feature]:
             assert (marker in readme) == want, f"{feature}: {marker} in README.md"
-    otel_in_client = project / "internal/httpclient/otel.go"
+    otel_in_client = project / "internal/platform/httpclient/otel.go"
     assert otel_in_client.exists() == ({"tracing", "httpclient"} <= on)
 
 
