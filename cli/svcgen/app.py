@@ -111,7 +111,7 @@ def _make_app(full: bool) -> typer.Typer:
         made.command(name, help=text, short_help=first, cls=cls if full else None)(
             fn if full else _listed_only
         )
-    made.add_typer(template.app, name="template")
+    made.add_typer(template.app, name="template", short_help=template.HELP)
     made.callback()(_root)
     return made
 

@@ -262,13 +262,21 @@ def _plural(n: int, noun: str) -> str:
 _COUNTED = {"conflicts": "conflict", "would conflict": "would conflict", "error": "error"}
 
 
+def _status_words() -> frozenset[str]:
+    from svcgen.report import STATUSES
+
+    return STATUSES
+
+
 def summary_line(noun: str, summary: Mapping[str, Any]) -> str:
     """``18 services: 15 updated, 2 up to date, 1 conflict``."""
     total = int(summary.get("total", 0))
     parts = []
     for status, count in summary.items():
-        if status == "total" or not isinstance(count, int) or not count:
+        if status == "total" or type(count) is not int or not count:
             continue
+        if status not in _status_words():
+            continue  # not a status: a command's own fact (patch-config's with_created_keys)
         if status in _COUNTED:
             parts.append(_plural(count, _COUNTED[status]))
         else:

@@ -26,7 +26,7 @@ def test_new_pretend_and_real(cli: Callable[..., Run], tmp_path: Path) -> None:
 
     real = cli("new", "orders", "--dest", tmp_path, "--defaults", "--json").json()
     assert real["items"][0]["status"] == "created"
-    assert real["items"][0]["to_version"] == "v0.1.0"
+    assert real["items"][0]["to_version"].startswith("v0.")
     assert real["summary"] == {"total": 1, "created": 1}
 
 
@@ -38,7 +38,7 @@ def test_check_and_update(cli: Callable[..., Run], rendered: Path, tmp_path: Pat
     assert check.code == 2
     doc = check.json()
     assert [i["status"] for i in doc["items"]] == ["up to date", "error"]
-    assert doc["items"][0]["from_version"] == doc["items"][0]["to_version"] == "v0.1.0"
+    assert doc["items"][0]["from_version"] == doc["items"][0]["to_version"]
     assert doc["errors"][0]["name"] == "plain"
     for args in (["--dry-run"], []):
         update = cli("update", "--json", *args, svc)

@@ -66,7 +66,7 @@ def test_check_runs_from_a_folder_inside_the_service(
     cli: Callable[..., Run], rendered: Path, tmp_path: Path
 ) -> None:
     svc = copy_service(rendered, tmp_path / "svc")
-    r = cli("check", cwd=svc / "internal" / "middleware")
+    r = cli("check", cwd=svc / "internal" / "platform" / "middleware")
     assert r.code == 0, r.err
     assert r.out.splitlines()[1].startswith("svc\tup to date\t")
     r = cli("check", "internal", cwd=svc)

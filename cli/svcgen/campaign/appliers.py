@@ -106,7 +106,8 @@ def _record_update(ws: Workspace, m: Member, res: Any) -> None:
         return
     rel = os.path.relpath(ws.target(m), ws.worktree.path if ws.worktree else ws.repo)
     prefix = "" if rel == "." else rel + "/"
-    a.conflicts += [prefix + c for c in res.conflicts]
+    # update reports each conflict as {"path", "reason"}; a campaign names the files
+    a.conflicts += [prefix + (c["path"] if isinstance(c, dict) else c) for c in res.conflicts]
     if a.from_version is None:
         a.from_version, a.to_version = res.from_version, res.to_version
     a.notes += [f"{m.name}: {line}" for line in res.tasks if line.startswith("skipped: ")]

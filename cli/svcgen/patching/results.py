@@ -58,7 +58,6 @@ def to_json(report: Report, *, check: bool = False, dry_run: bool = False) -> di
     summary: dict[str, Any] = shared.summarize(items)
     summary["with_created_keys"] = with_created(report)
     summary["written"] = report.written
-    summary["exit_code"] = report.exit_code
     errors = []
     if report.write_error:  # the run's own failure first, then each file's
         errors.append(shared.ReportError(message=report.write_error))
