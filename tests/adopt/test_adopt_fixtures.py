@@ -89,7 +89,7 @@ def test_dry_run_lists_layers_files_and_edits(adopted: Adopted) -> None:
         assert "internal/platform/middleware/" in out
         assert "layers platform, lint" in out
         if name in ("nethttp", "ginsvc"):
-            assert "+\t\tHandler:" in out or "ginadapt.Use(" in out, out  # the --wire diff
+            assert "adapt.Wrap(mux, adapt.Options{})" in out or "ginadapt.Use(r," in out, out
         if name == "ginsvc":
             assert "+include svcgen.mk" in out  # the Makefile diff
 
