@@ -30,8 +30,11 @@ trap cleanup EXIT
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
 bench() { go test $bench_args -count "$count" ./...; }
 
+# The service's folder inside the repository ("" at its root, as in a
+# monorepo service's own folder).
+prefix=$(git rev-parse --show-prefix)
 git worktree add --detach --quiet "$work/base" "$base_ref"
-if ! (cd "$work/base" && bench) >"$work/old.txt"; then
+if ! (cd "$work/base/$prefix" && bench) >"$work/old.txt"; then
 	echo "bench-compare: the benchmarks do not run on $base_ref; nothing to compare against" >&2
 	exit 0
 fi

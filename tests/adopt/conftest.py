@@ -1,0 +1,28 @@
+"""Fixtures for svcgen adopt: fixture services in real git repositories, adopted
+through the real CLI from a versioned copy of the template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from adopt_helpers import GIT_ENV, make_template_repo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A fixed git identity and a private svcgen cache, for this session only."""
+    cache = tmp_path_factory.mktemp("svcgen-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in GIT_ENV.items():
+            mp.setenv(key, value)
+        mp.setenv("SVCGEN_CACHE_DIR", str(cache))
+        mp.delenv("GOFLAGS", raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """templates/go-service as a git repository tagged v1.0.0. Tests must not change it."""
+    return make_template_repo(tmp_path_factory.mktemp("tpl") / "go-service")
