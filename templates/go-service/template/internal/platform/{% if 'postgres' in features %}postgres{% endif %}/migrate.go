@@ -34,38 +34,52 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, command string
 	}
 	switch command {
 	case "up":
-		results, err := p.Up(ctx)
-		for _, r := range results {
-			_, _ = fmt.Fprintln(out, r.String())
-		}
-		if err != nil {
-			return fmt.Errorf("migrate up: %w", Classify(err))
-		}
-		if len(results) == 0 {
-			_, _ = fmt.Fprintln(out, "migrate up: no pending migrations")
-		}
+		return migrateUp(ctx, p, out)
 	case "down":
-		r, err := p.Down(ctx)
-		if errors.Is(err, goose.ErrNoNextVersion) {
-			_, _ = fmt.Fprintln(out, "migrate down: nothing to roll back")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("migrate down: %w", Classify(err))
-		}
-		_, _ = fmt.Fprintln(out, r.String())
+		return migrateDown(ctx, p, out)
 	default:
-		statuses, err := p.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate status: %w", Classify(err))
+		return migrateStatus(ctx, p, out)
+	}
+}
+
+func migrateUp(ctx context.Context, p *goose.Provider, out io.Writer) error {
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		_, _ = fmt.Fprintln(out, r.String())
+	}
+	if err != nil {
+		return fmt.Errorf("migrate up: %w", Classify(err))
+	}
+	if len(results) == 0 {
+		_, _ = fmt.Fprintln(out, "migrate up: no pending migrations")
+	}
+	return nil
+}
+
+func migrateDown(ctx context.Context, p *goose.Provider, out io.Writer) error {
+	r, err := p.Down(ctx)
+	if errors.Is(err, goose.ErrNoNextVersion) {
+		_, _ = fmt.Fprintln(out, "migrate down: nothing to roll back")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("migrate down: %w", Classify(err))
+	}
+	_, _ = fmt.Fprintln(out, r.String())
+	return nil
+}
+
+func migrateStatus(ctx context.Context, p *goose.Provider, out io.Writer) error {
+	statuses, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate status: %w", Classify(err))
+	}
+	for _, s := range statuses {
+		state := "pending"
+		if s.State == goose.StateApplied {
+			state = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
-		for _, s := range statuses {
-			applied := "pending"
-			if s.State == goose.StateApplied {
-				applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
-			}
-			_, _ = fmt.Fprintf(out, "%-6d %-40s %s\n", s.Source.Version, s.Source.Path, applied)
-		}
+		_, _ = fmt.Fprintf(out, "%-6d %-40s %s\n", s.Source.Version, s.Source.Path, state)
 	}
 	return nil
 }
