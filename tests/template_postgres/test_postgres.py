@@ -252,7 +252,7 @@ def test_postgres_killed_then_recovers(binary: Path, cluster: Cluster, tmp_path:
         wait_until("/readyz 200", lambda: http_get(svc.url + "/readyz")[0] == 200)
         status, body = http_get(svc.url + "/v1/items?sort=created_at&limit=50")
         assert status == 200 and json.loads(body) == {"items": []}, body
-        status, body = http_get(svc.url + "/v1/items?sort=name;DROP%20TABLE%20items")
+        status, body = http_get(svc.url + "/v1/items?sort=name%3BDROP%20TABLE%20items")
         assert status == 400 and json.loads(body)["reason"] == "BAD_REQUEST", body
 
         cluster.kill()
