@@ -22,7 +22,7 @@ import (
 
 func TestConfigMapsOptions(t *testing.T) {
 	cfg, err := Config(Options{
-		DSN: "postgres://u:secret@127.0.0.1:5432/db", MaxConns: 7, MinConns: 1,
+		DSN: "postgres://u@127.0.0.1:5432/db", MaxConns: 7, MinConns: 1,
 		MaxConnLifetime: time.Minute, MaxConnIdleTime: 2 * time.Minute,
 		HealthCheckPeriod: 3 * time.Second, StatementTimeout: 1500 * time.Millisecond,
 	})
