@@ -25,16 +25,22 @@ type Collector struct {
 // NewCollector returns the pool collector; register it on the service's
 // registry.
 func NewCollector(pool Stater) *Collector {
-	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 	return &Collector{
-		pool:        pool,
-		open:        d("db_connections_open", "Connections open in the pool (in use and idle)."),
-		inUse:       d("db_connections_in_use", "Connections acquired and in use."),
-		idle:        d("db_connections_idle", "Connections open and idle."),
-		maxConns:    d("db_connections_max", "The most connections the pool opens (data.postgres.max_conns)."),
-		waits:       d("db_connection_wait_total", "Acquires that had to wait for a connection."),
-		waitSeconds: d("db_connection_wait_seconds_total", "Time spent waiting for a connection, in seconds."),
-		canceled:    d("db_connection_acquire_canceled_total", "Acquires canceled (context done) while waiting."),
+		pool: pool,
+		open: prometheus.NewDesc("db_connections_open",
+			"Connections open in the pool (in use and idle).", nil, nil),
+		inUse: prometheus.NewDesc("db_connections_in_use",
+			"Connections acquired and in use.", nil, nil),
+		idle: prometheus.NewDesc("db_connections_idle",
+			"Connections open and idle.", nil, nil),
+		maxConns: prometheus.NewDesc("db_connections_max",
+			"The most connections the pool opens (data.postgres.max_conns).", nil, nil),
+		waits: prometheus.NewDesc("db_connection_wait_total",
+			"Acquires that had to wait for a connection.", nil, nil),
+		waitSeconds: prometheus.NewDesc("db_connection_wait_seconds_total",
+			"Time spent waiting for a connection, in seconds.", nil, nil),
+		canceled: prometheus.NewDesc("db_connection_acquire_canceled_total",
+			"Acquires canceled (context done) while waiting.", nil, nil),
 	}
 }
 
