@@ -161,7 +161,9 @@ def condition(present: set[Combo], combos: Sequence[Combo], features: Sequence[s
     for subset in subsets:
         if present == {c for c in combos if subset <= c}:
             return " and ".join(f"'{f}' in features" for f in features if f in subset)
-    keys = sorted(",".join(f for f in features if f in c) for c in present)
+    # The template side sorts the answer (`features | sort`), so the keys must
+    # be sorted the same way, not in the order of the choices.
+    keys = sorted(",".join(sorted(c)) for c in present)
     return f"(features | sort | join(',')) in {keys!r}"
 
 

@@ -1,11 +1,11 @@
 """Feature toggles of the go-service template (the copier multi-select `features`).
 
-- Every one of the 2^5 combinations renders gofmt-clean Go that passes `go build` and
+- Every one of the 2^6 combinations renders gofmt-clean Go that passes `go build` and
   `go vet` (one shared GOCACHE; `-trimpath` lets renders in different folders share it).
 - All on, all off and each single feature off (the representative sets) also pass
   golangci-lint with zero issues and `go test -race`, and `go mod tidy` leaves go.mod and
   go.sum unchanged (no unused module, none missing); templates/tools/gen_gomod.py --check
-  verifies the same for all 32 combinations.
+  verifies the same for all 64 combinations.
 - A feature that is off leaves nothing behind: no package, no config key, no module in
   go.mod, no README row; one that is on has all of them (so the check can fail).
 """
@@ -25,7 +25,14 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
-ALL_FEATURES: tuple[str, ...] = ("ratelimit", "auth", "tracing", "httpclient", "worker")
+ALL_FEATURES: tuple[str, ...] = (
+    "ratelimit",
+    "auth",
+    "tracing",
+    "httpclient",
+    "worker",
+    "postgres",
+)
 GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 
 COMBINATIONS: list[tuple[str, ...]] = [
@@ -45,6 +52,7 @@ PATHS: dict[str, list[str]] = {
     "tracing": ["internal/platform/tracing", "internal/platform/middleware/tracing.go"],
     "httpclient": ["internal/platform/httpclient"],
     "worker": ["internal/platform/worker"],
+    "postgres": ["internal/platform/postgres", "internal/store", "migrations"],
 }
 CONFIG_KEYS: dict[str, list[str]] = {
     "ratelimit": ["data.redis", "middleware.ratelimit"],
@@ -52,6 +60,7 @@ CONFIG_KEYS: dict[str, list[str]] = {
     "tracing": ["tracing"],
     "httpclient": ["client"],
     "worker": [],
+    "postgres": ["data.postgres"],
 }
 MODULES: dict[str, list[str]] = {
     "ratelimit": ["github.com/redis/go-redis/", "github.com/alicebob/miniredis/"],
@@ -59,6 +68,7 @@ MODULES: dict[str, list[str]] = {
     "tracing": ["go.opentelemetry.io/"],
     "httpclient": ["github.com/sony/gobreaker/"],
     "worker": [],
+    "postgres": ["github.com/jackc/pgx/", "github.com/pressly/goose/"],
 }
 README_MARKERS: dict[str, list[str]] = {
     "ratelimit": ["`middleware.ratelimit.", "`rate_limit_errors_total`"],
@@ -66,6 +76,7 @@ README_MARKERS: dict[str, list[str]] = {
     "tracing": ["`tracing.enabled`", "`trace_id`"],
     "httpclient": ["`client.timeout`", "`circuit_breaker_state`"],
     "worker": ["`worker_runs_total`", "`workers`"],
+    "postgres": ["`data.postgres.dsn`", "`db_connection_wait_total`"],
 }
 
 
@@ -220,11 +231,13 @@ def test_nothing_left_behind(representative: tuple[Path, set[str]]) -> None:
             assert (marker in readme) == want, f"{feature}: {marker} in README.md"
     otel_in_client = project / "internal/platform/httpclient/otel.go"
     assert otel_in_client.exists() == ({"tracing", "httpclient"} <= on)
+    otel_in_postgres = project / "internal/platform/postgres/otel.go"
+    assert otel_in_postgres.exists() == ({"tracing", "postgres"} <= on)
 
 
 @pytest.mark.slow
 def test_gomod_templates_are_tidy_for_every_combination() -> None:
-    """go.mod.jinja/go.sum.jinja are what `go mod tidy` makes of each of the 32 renders."""
+    """go.mod.jinja/go.sum.jinja are what `go mod tidy` makes of each of the 64 renders."""
     tool = REPO_ROOT / "templates" / "tools" / "gen_gomod.py"
     proc = subprocess.run(
         [sys.executable, str(tool), "--check"],

@@ -50,6 +50,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateAuthRateLimit()...)
 	errs = append(errs, c.validateTracingClient()...)
+	errs = append(errs, c.validatePostgres()...)
 	return errors.Join(errs...)
 }
 

@@ -18,6 +18,7 @@ var (
 	ErrUnauthorized     = errors.New("unauthorized")
 	ErrForbidden        = errors.New("forbidden")
 	ErrNotFound         = errors.New("not found")
+	ErrConflict         = errors.New("conflict")
 	ErrMethodNotAllowed = errors.New("method not allowed")
 	ErrRequestTooLarge  = errors.New("request body too large")
 	ErrRateLimited      = errors.New("rate limited")
@@ -45,6 +46,7 @@ var mappings = [...]mapping{
 	{ErrUnauthorized, http.StatusUnauthorized, "UNAUTHORIZED"},
 	{ErrForbidden, http.StatusForbidden, "FORBIDDEN"},
 	{ErrNotFound, http.StatusNotFound, "NOT_FOUND"},
+	{ErrConflict, http.StatusConflict, "CONFLICT"},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 	{ErrRequestTooLarge, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE"},
 	{ErrRateLimited, http.StatusTooManyRequests, "RATE_LIMITED"},

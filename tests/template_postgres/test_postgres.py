@@ -1,0 +1,275 @@
+"""The `postgres` feature of the go-service template, against a real PostgreSQL.
+
+A service rendered with features=[postgres] is built and run against a
+throwaway cluster (see pgcluster.py): the binary's `migrate up|down|status`,
+the rendered service's own Go integration tests (migrations up/down/up, the
+repository with a nil filter, an allow-listed sort, an injection attempt in
+sort, statement_timeout on pg_sleep), pool exhaustion with max_conns 1
+(db_connection_wait_total grows), and PostgreSQL killed (/readyz 503 naming
+postgres, GET /v1/items 503 SERVICE_DEGRADED, recovery after a restart with
+no restart of the service).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pgcluster import Cluster, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = ROOT / "templates" / "go-service"
+SERVICE = "demo"
+
+pytestmark = pytest.mark.slow
+
+
+def go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["GOFLAGS"] = "-mod=readonly"
+    env["GOTOOLCHAIN"] = "local"
+    env.pop("GOWORK", None)
+    return env
+
+
+def wait_until(what: str, cond: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    c = Cluster()
+    c.init()
+    c.start()
+    yield c
+    c.cleanup()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from copier import run_copy
+
+    dest = tmp_path_factory.mktemp("pgsvc") / SERVICE
+    run_copy(
+        str(TEMPLATE_DIR),
+        dest,
+        data={"service_name": SERVICE, "features": ["postgres"]},
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
+    )
+    return dest
+
+
+@pytest.fixture(scope="module")
+def binary(project: Path) -> Path:
+    out = project / "bin" / SERVICE
+    subprocess.run(
+        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
+        cwd=project,
+        env=go_env(),
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return out
+
+
+def write_config(path: Path, port: int, **pg: Any) -> Path:
+    settings = {"max_conns": 4, "min_conns": 0, "statement_timeout": "5s", **pg}
+    lines = "".join(f"    {k}: {v}\n" for k, v in settings.items())
+    path.write_text(
+        "server:\n  http:\n"
+        f"    addr: 127.0.0.1:{port}\n    shutdown_timeout: 5s\n"
+        "health:\n  cache_ttl: 100ms\n  refresh_interval: 100ms\n"
+        'data:\n  postgres:\n    dsn: "${DATABASE_URL}"\n' + lines
+    )
+    return path
+
+
+def migrate(binary: Path, conf: Path, dsn: str, cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(binary), "-conf", str(conf), "migrate", cmd],
+        env={**os.environ, "DATABASE_URL": dsn},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+class Service:
+    def __init__(self, binary: Path, conf: Path, dsn: str, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [str(binary), "-conf", str(conf)],
+            env={**os.environ, "DATABASE_URL": dsn},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_until(
+            "the service to serve /healthz", lambda: http_get(self.url + "/healthz")[0] == 200
+        )
+
+    def metric(self, name: str) -> float:
+        _, body = http_get(self.url + "/metrics")
+        m = re.search(rf"^{name} (\S+)$", body, re.M)
+        assert m, f"{name} not in /metrics"
+        return float(m.group(1))
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=30)
+        assert self.proc.returncode == 0, out
+        return out
+
+
+def test_migrate_command_up_down_status(binary: Path, cluster: Cluster, tmp_path: Path) -> None:
+    dsn = cluster.create_db("migrate_cli")
+    conf = write_config(tmp_path / "c.yaml", free_port())
+    up = migrate(binary, conf, dsn, "up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "00001_create_items.sql" in up.stdout
+    assert cluster.psql("SELECT to_regclass('items') IS NOT NULL", "migrate_cli").strip() == "t"
+    st = migrate(binary, conf, dsn, "status")
+    assert st.returncode == 0 and "applied" in st.stdout, st.stdout + st.stderr
+    down = migrate(binary, conf, dsn, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert cluster.psql("SELECT to_regclass('items') IS NULL", "migrate_cli").strip() == "t"
+    again = migrate(binary, conf, dsn, "up")
+    assert again.returncode == 0, again.stdout + again.stderr
+    bad = migrate(binary, conf, dsn, "sideways")
+    assert bad.returncode != 0 and "up, down or status" in bad.stdout + bad.stderr
+    # The DSN (with its credentials) never shows up in the output.
+    assert dsn not in up.stdout + up.stderr + bad.stdout + bad.stderr
+
+
+def test_go_integration_tests_run_against_postgres(project: Path, cluster: Cluster) -> None:
+    dsn = cluster.create_db("go_integration")
+    proc = subprocess.run(
+        ["go", "test", "-race", "-count=1", "-v", "-run", "Integration", "./internal/store/"],
+        cwd=project,
+        env={**go_env(), "TEST_DATABASE_URL": dsn},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-20000:]
+    assert "--- SKIP" not in out, out[-20000:]
+    for sub in (
+        "migrations_up,_down,_up",
+        "nil_filter",
+        "allow-listed_sort",
+        "injection",
+        "statement_timeout",
+    ):
+        assert re.search(rf"--- PASS: TestIntegrationPostgres/\S*{re.escape(sub)}", out), sub
+
+
+def test_pool_exhaustion_counts_waits(binary: Path, cluster: Cluster, tmp_path: Path) -> None:
+    dsn = cluster.create_db("exhaust")
+    port = free_port()
+    conf = write_config(tmp_path / "c.yaml", port, max_conns=1)
+    assert migrate(binary, conf, dsn, "up").returncode == 0
+    svc = Service(binary, conf, dsn, port)
+    try:
+        wait_until("/readyz 200", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        assert svc.metric("db_connections_max") == 1
+        before = svc.metric("db_connection_wait_total")
+        # Hold a lock on items for 2s, so the first request keeps the one
+        # connection and the second waits for it.
+        locker = threading.Thread(
+            target=cluster.psql,
+            args=(
+                "BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;",
+                "exhaust",
+            ),
+        )
+        locker.start()
+        wait_until(
+            "the lock",
+            lambda: (
+                cluster.psql(
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'items'::regclass AND granted",
+                    "exhaust",
+                ).strip()
+                != "0"
+            ),
+        )
+        results: list[tuple[int, str]] = []
+        reqs = [
+            threading.Thread(target=lambda: results.append(http_get(svc.url + "/v1/items")))
+            for _ in range(2)
+        ]
+        for r in reqs:
+            r.start()
+        wait_until("a connection wait", lambda: svc.metric("db_connection_wait_total") > before)
+        assert svc.metric("db_connections_in_use") == 1
+        for r in reqs:
+            r.join()
+        locker.join()
+        assert [s for s, _ in results] == [200, 200], results
+        assert svc.metric("db_connection_wait_seconds_total") > 0
+    finally:
+        svc.stop()
+
+
+def test_postgres_killed_then_recovers(binary: Path, cluster: Cluster, tmp_path: Path) -> None:
+    dsn = cluster.create_db("outage")
+    port = free_port()
+    conf = write_config(tmp_path / "c.yaml", port, health_check_period="1s")
+    assert migrate(binary, conf, dsn, "up").returncode == 0
+    svc = Service(binary, conf, dsn, port)
+    try:
+        wait_until("/readyz 200", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        status, body = http_get(svc.url + "/v1/items?sort=created_at&limit=50")
+        assert status == 200 and json.loads(body) == {"items": []}, body
+        status, body = http_get(svc.url + "/v1/items?sort=name%3BDROP%20TABLE%20items")
+        assert status == 400 and json.loads(body)["reason"] == "BAD_REQUEST", body
+
+        cluster.kill()
+        wait_until("/readyz 503", lambda: http_get(svc.url + "/readyz")[0] == 503)
+        _, ready = http_get(svc.url + "/readyz")
+        checks = {c["name"]: c["status"] for c in json.loads(ready)["checks"]}
+        assert checks == {"postgres": "down"}, ready
+        assert http_get(svc.url + "/healthz")[0] == 200
+        status, body = http_get(svc.url + "/v1/items")
+        assert status == 503, body
+        env = json.loads(body)
+        assert env["reason"] == "SERVICE_DEGRADED" and "127.0.0.1" not in env["message"], body
+
+        cluster.start()
+        wait_until("/readyz 200 again", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        wait_until("/v1/items 200 again", lambda: http_get(svc.url + "/v1/items")[0] == 200)
+        assert svc.proc.poll() is None, "the service restarted"
+    finally:
+        logs = svc.stop()
+    assert dsn not in logs
