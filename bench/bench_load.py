@@ -143,6 +143,10 @@ def bench_config(
     keyed by user, so the limiter runs on every request but never trips."""
     cfg = copy.deepcopy(base)
     _set(cfg, "server.http.addr", http_addr)
+    _set(cfg, "server.admin.addr", admin_addr(http_addr))
+    # The pre-auth per-IP limiter would throttle the single loopback client:
+    # keep it on (its cost is part of the chain) with a limit never reached.
+    _set(cfg, "middleware.ratelimit.preauth", {"limit": 10_000_000, "window": "60s"})
     _set(cfg, "data.redis.addr", redis_addr)
     _set(cfg, "middleware.auth.enabled", stack)
     _set(cfg, "middleware.auth.jwt_secret", "${JWT_SECRET}")
@@ -194,6 +198,11 @@ class Service:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def admin_url(self) -> str:
+        """The admin listener (/healthz, /metrics): see admin_addr."""
+        return "http://" + admin_addr(f"127.0.0.1:{self.port}")
+
     def start(self) -> Service:
         env = dict(os.environ, JWT_SECRET=JWT_SECRET)
         with self.log.open("ab") as log:
@@ -209,9 +218,9 @@ class Service:
             if self.proc is not None and self.proc.poll() is not None:
                 tail = self.log.read_text(errors="replace")[-1500:]
                 raise RuntimeError(f"the service exited {self.proc.returncode} at start:\n{tail}")
-            return http_get(self.url + "/healthz")[0] == 200
+            return http_get(self.admin_url + "/healthz")[0] == 200
 
-        wait_until(healthy, 30, f"{self.url}/healthz")
+        wait_until(healthy, 30, f"{self.admin_url}/healthz")
         return self
 
     @property
@@ -259,6 +268,12 @@ def probe(url: str, token: str) -> tuple[int, bytes]:
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read()
+
+
+def admin_addr(http_addr: str) -> str:
+    """The admin listener's address of a bench service: the public port + 1."""
+    host, port = http_addr.rsplit(":", 1)
+    return f"{host}:{int(port) + 1}"
 
 
 def metric_value(url: str, name: str) -> float | None:
@@ -412,7 +427,7 @@ def attack(
 ) -> Attack:
     out = work / f"attack-{rate}-{time.monotonic_ns()}.bin"
     log_start = svc.log.stat().st_size
-    errors0 = metric_sum(svc.url, "rate_limit_errors_total")
+    errors0 = metric_sum(svc.admin_url, "rate_limit_errors_total")
     load0 = os.getloadavg()[0]
     cpu0, t0 = cpu_seconds(svc.pid), time.perf_counter()
     run_checked(vegeta_cmd(vegeta, targets, out, rate, seconds), timeout=seconds + 120)
@@ -422,7 +437,7 @@ def attack(
     a.cpu_pct = (cpu1 - cpu0) / a.wall_s * 100
     a.rss_peak_mb = proc_status_kb(svc.pid, "VmHWM") / 1024
     a.load_avg = (load0, os.getloadavg()[0])
-    errors1 = metric_sum(svc.url, "rate_limit_errors_total")
+    errors1 = metric_sum(svc.admin_url, "rate_limit_errors_total")
     if errors0 is not None and errors1 is not None:
         a.limiter_errors = errors1 - errors0
     a.in_service_ms = access_log_ms(svc.log, log_start)
@@ -727,6 +742,7 @@ def outage_run(
     port = free_port()
     redis = RedisServer(work / "redis")
     _set(cfg, "server.http.addr", f"127.0.0.1:{port}")
+    _set(cfg, "server.admin.addr", admin_addr(f"127.0.0.1:{port}"))
     _set(cfg, "data.redis.addr", redis.addr)
     cfg_path = work / "config-production.yaml"
     write_config(cfg, cfg_path)
@@ -742,7 +758,7 @@ def outage_run(
                 raise RuntimeError(f"GET /v1/whoami answered {status}: {body[:300]!r}")
             attack(vegeta, svc, targets, 100, 1.0, work)  # warm-up
             time.sleep(1.0)
-            before = metric_value(svc.url, "go_goroutines")
+            before = metric_value(svc.admin_url, "go_goroutines")
             if before is None:
                 raise RuntimeError("/metrics has no go_goroutines gauge")
             load = subprocess.Popen(
@@ -765,7 +781,7 @@ def outage_run(
             if load.returncode != 0:
                 raise RuntimeError(f"vegeta exited {load.returncode}: {err.decode()[-1000:]}")
             alive = svc.alive()
-            after = goroutines_settled(svc.url, before, 5.0 if quick else 15.0)
+            after = goroutines_settled(svc.admin_url, before, 5.0 if quick else 15.0)
     finally:
         redis.kill()
     return Outage(read_results(vegeta, out), t_kill, t_up, before, after, alive, log)

@@ -29,6 +29,7 @@ FEATURE_ALERTS = {
 }
 CORE_ALERTS = {
     "TargetDown",
+    "ServiceMetricsAbsent",
     "HealthCheckFailing",
     "HighErrorRate",
     "HighLatencyP99",

@@ -107,17 +107,20 @@ def test_probes_and_ports_follow_http_port(ops_render: Render, http_port: int) -
     m = _manifests(project)
     c = _container(m["Deployment"])
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"http": http_port}
+    admin_port = 9091 if http_port == 9090 else 9090
+    assert ports == {"http": http_port, "admin": admin_port}
     config = yaml.safe_load((project / "configs/config-production.yaml").read_text())
     assert config["server"]["http"]["addr"].rsplit(":", 1)[1] == str(http_port)
 
-    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    # Probes and the scrape follow the admin listener (issue 12), not the public port.
+    assert config["server"]["admin"]["addr"] == f"0.0.0.0:{admin_port}"
+    assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "admin"}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "admin"}
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz", "start-up never waits on downstreams"
     svc_port = m["Service"]["spec"]["ports"][0]
     assert svc_port["targetPort"] == "http" and svc_port["port"] == http_port
     annotations = m["Deployment"]["spec"]["template"]["metadata"]["annotations"]
-    assert annotations["prometheus.io/port"] == str(http_port)
+    assert annotations["prometheus.io/port"] == str(admin_port)
     assert annotations["prometheus.io/path"] == "/metrics"
 
 
@@ -197,5 +200,5 @@ def test_pod_matches_the_dockerfile(ops_render: Render) -> None:
     assert entrypoint and "/demo" in entrypoint[-1], "the image's entrypoint is the service binary"
     c = _container(dep)
     assert "command" not in c, "the Deployment overrides CMD (args), never the ENTRYPOINT"
-    exposed = re.findall(r"^EXPOSE\s+(\d+)", dockerfile, flags=re.M)
-    assert [int(p) for p in exposed] == [c["ports"][0]["containerPort"]]
+    exposed = re.findall(r"^EXPOSE\s+(.+)$", dockerfile, flags=re.M)
+    assert [int(p) for p in exposed[-1].split()] == [p["containerPort"] for p in c["ports"]]

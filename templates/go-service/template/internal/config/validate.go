@@ -48,6 +48,7 @@ func (c Config) Validate() error {
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		add("log.level", "%v", err)
 	}
+	errs = append(errs, c.validateRuntime()...)
 	errs = append(errs, c.validateAuthRateLimit()...)
 	errs = append(errs, c.validateTracingClient()...)
 	errs = append(errs, c.validatePostgres()...)

@@ -25,6 +25,8 @@ var (
 	ErrServiceDegraded  = errors.New("service degraded")
 	ErrUnavailable      = errors.New("service unavailable")
 	ErrInternal         = errors.New("internal error")
+	ErrTimeout          = errors.New("request deadline exceeded")
+	ErrOverloaded       = errors.New("overloaded")
 )
 
 // Envelope is the JSON body of every error response.
@@ -52,6 +54,8 @@ var mappings = [...]mapping{
 	{ErrRateLimited, http.StatusTooManyRequests, "RATE_LIMITED"},
 	{ErrServiceDegraded, http.StatusServiceUnavailable, "SERVICE_DEGRADED"},
 	{ErrUnavailable, http.StatusServiceUnavailable, "UNAVAILABLE"},
+	{ErrTimeout, http.StatusServiceUnavailable, "TIMEOUT"},
+	{ErrOverloaded, http.StatusServiceUnavailable, "OVERLOADED"},
 }
 
 // Status maps err to its HTTP status code and reason. Unknown errors are

@@ -8,47 +8,79 @@ import (
 	"net/http"
 )
 
-// checkView is one entry of the readiness JSON.
+// Overall readiness states in the /readyz body.
+const (
+	ReadyOK           = "ok"            // every check up
+	ReadyDegraded     = "degraded"      // a non-critical check down: still 200
+	ReadyUnavailable  = "unavailable"   // a critical check down or not run yet: 503
+	ReadyShuttingDown = "shutting_down" // SIGTERM received: 503 while draining
+)
+
+// checkView is one entry of the readiness JSON. Error is filled only with
+// ?verbose=1: error texts can name hosts and must not reach every prober.
 type checkView struct {
-	Name      string  `json:"name"`
-	Status    string  `json:"status"`
-	Latency   string  `json:"latency"`
-	LatencyMS float64 `json:"latency_ms"`
-	LastError string  `json:"last_error"`
+	Status    string  `json:"status"` // up or down
+	Critical  bool    `json:"critical"`
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	Error     string  `json:"error,omitempty"`
 }
 
-// report is the body of /healthz and /readyz.
+// report is the body of /readyz.
 type report struct {
-	Status string      `json:"status"`
-	Checks []checkView `json:"checks"`
+	Status string               `json:"status"`
+	Checks map[string]checkView `json:"checks"`
 }
 
 // LivenessHandler serves GET /healthz. It never runs checks: a slow or dead
 // downstream must not get the process restarted.
 func LivenessHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, report{Status: StatusUp, Checks: []checkView{}})
+		writeJSON(w, http.StatusOK, report{Status: ReadyOK, Checks: map[string]checkView{}})
 	})
 }
 
-// ReadinessHandler serves GET /readyz: 200 when every check is up, else 503.
-// Checks run with the request's context when the cache is stale.
+// Overall maps results to the readiness state: unavailable when a critical
+// check is not up, degraded when only non-critical ones are down, ok else.
+func Overall(results []Result) string {
+	state := ReadyOK
+	for _, r := range results {
+		if r.Status == StatusUp {
+			continue
+		}
+		if r.Critical {
+			return ReadyUnavailable
+		}
+		state = ReadyDegraded
+	}
+	return state
+}
+
+// ReadinessHandler serves GET /readyz: 200 for ok and degraded, 503 for
+// unavailable and shutting_down. The body names every check and its status
+// on every call; error texts only with ?verbose=1. Checks run with the
+// request's context when the cache is stale.
 func (c *Checker) ReadinessHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		results := c.Results(r.Context())
-		rep := report{Status: StatusUp, Checks: make([]checkView, 0, len(results))}
-		code := http.StatusOK
-		if !Ready(results) {
-			rep.Status, code = StatusDown, http.StatusServiceUnavailable
+		verbose := r.URL.Query().Get("verbose") == "1"
+		rep := report{Status: Overall(results), Checks: make(map[string]checkView, len(results))}
+		if c.ShuttingDown() {
+			rep.Status = ReadyShuttingDown
 		}
 		for _, res := range results {
-			rep.Checks = append(rep.Checks, checkView{
-				Name:      res.Name,
-				Status:    res.Status,
-				Latency:   res.Latency.String(),
-				LatencyMS: float64(res.Latency.Microseconds()) / 1000,
-				LastError: res.LastError,
-			})
+			v := checkView{Status: StatusDown, Critical: res.Critical}
+			if res.Status == StatusUp {
+				v.Status = StatusUp
+			}
+			if verbose {
+				v.LatencyMS = float64(res.Latency.Microseconds()) / 1000
+				v.Error = res.LastError
+			}
+			rep.Checks[res.Name] = v
+		}
+		code := http.StatusOK
+		if rep.Status == ReadyUnavailable || rep.Status == ReadyShuttingDown {
+			code = http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, rep)
 	})

@@ -31,6 +31,10 @@ type Check struct {
 	Timeout time.Duration
 	// Fn returns nil when the dependency is usable. It must honour ctx.
 	Fn func(ctx context.Context) error
+	// NonCritical marks a dependency the service can serve without (for
+	// example Redis behind a fail-open limiter): while it is down /readyz
+	// reports "degraded" and stays 200. Checks are critical by default.
+	NonCritical bool
 }
 
 // Status of one check.
@@ -44,6 +48,7 @@ const (
 type Result struct {
 	Name      string
 	Status    string // StatusUp, StatusDown or StatusUnknown
+	Critical  bool   // a critical check down makes the service unready
 	Latency   time.Duration
 	LastError string // "" when the check passed
 	CheckedAt time.Time
@@ -59,6 +64,8 @@ type Checker struct {
 	checks  []Check
 	results map[string]Result
 	fresh   time.Time // when the last complete run finished; zero = never
+	// shuttingDown is set once, on SIGTERM: /readyz answers 503 from then on.
+	shuttingDown bool
 
 	running chan struct{} // a one-slot semaphore: one run at a time
 }
@@ -136,14 +143,29 @@ func (c *Checker) Results(ctx context.Context) []Result {
 	return c.snapshot()
 }
 
-// Ready reports whether every check passed in results.
+// Ready reports whether every critical check passed in results.
 func Ready(results []Result) bool {
 	for _, r := range results {
-		if r.Status != StatusUp {
+		if r.Status != StatusUp && r.Critical {
 			return false
 		}
 	}
 	return true
+}
+
+// ShutDown makes readiness answer 503 "shutting_down" from now on, so that
+// load balancers stop sending new traffic while in-flight requests drain.
+func (c *Checker) ShutDown() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shuttingDown = true
+}
+
+// ShuttingDown reports whether ShutDown was called.
+func (c *Checker) ShuttingDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.shuttingDown
 }
 
 func (c *Checker) isFresh() bool {
@@ -161,6 +183,7 @@ func (c *Checker) snapshot() []Result {
 		if !ok {
 			r = Result{Name: ch.Name, Status: StatusUnknown, LastError: "not checked yet"}
 		}
+		r.Critical = !ch.NonCritical
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

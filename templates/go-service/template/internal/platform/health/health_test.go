@@ -41,18 +41,22 @@ func newChecker(clock *fakeClock) *Checker {
 
 type readyBody struct {
 	Status string `json:"status"`
-	Checks []struct {
-		Name      string  `json:"name"`
+	Checks map[string]struct {
 		Status    string  `json:"status"`
-		Latency   string  `json:"latency"`
+		Critical  bool    `json:"critical"`
 		LatencyMS float64 `json:"latency_ms"`
-		LastError string  `json:"last_error"`
+		Error     string  `json:"error"`
 	} `json:"checks"`
 }
 
 func get(t *testing.T, h http.Handler, ctx context.Context) (int, readyBody) {
 	t.Helper()
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/readyz", nil)
+	return getURL(t, h, ctx, "/readyz?verbose=1")
+}
+
+func getURL(t *testing.T, h http.Handler, ctx context.Context, url string) (int, readyBody) {
+	t.Helper()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var body readyBody
@@ -68,7 +72,7 @@ func get(t *testing.T, h http.Handler, ctx context.Context) (int, readyBody) {
 func TestLivenessNeverRunsChecks(t *testing.T) {
 	rec := httptest.NewRecorder()
 	LivenessHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"up"`) {
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status":"ok"`) {
 		t.Errorf("healthz = %d %s", rec.Code, rec.Body)
 	}
 }
@@ -76,7 +80,7 @@ func TestLivenessNeverRunsChecks(t *testing.T) {
 func TestReadyWithNoChecks(t *testing.T) {
 	c := newChecker(&fakeClock{t: time.Unix(0, 0)})
 	code, body := get(t, c.ReadinessHandler(), context.Background())
-	if code != http.StatusOK || body.Status != StatusUp || len(body.Checks) != 0 {
+	if code != http.StatusOK || body.Status != ReadyOK || len(body.Checks) != 0 {
 		t.Errorf("readyz = %d %+v", code, body)
 	}
 }
@@ -87,17 +91,37 @@ func TestReadinessReportsEachCheck(t *testing.T) {
 	c.Register(Check{Name: "db", Fn: func(context.Context) error { clock.Advance(3 * time.Millisecond); return nil }})
 	c.Register(Check{Name: "cache", Fn: func(context.Context) error { return errors.New("connection refused") }})
 	code, body := get(t, c.ReadinessHandler(), context.Background())
-	if code != http.StatusServiceUnavailable || body.Status != StatusDown {
+	if code != http.StatusServiceUnavailable || body.Status != ReadyUnavailable {
 		t.Fatalf("readyz = %d %+v", code, body)
 	}
-	if len(body.Checks) != 2 || body.Checks[0].Name != "cache" || body.Checks[1].Name != "db" {
+	if len(body.Checks) != 2 {
 		t.Fatalf("checks = %+v", body.Checks)
 	}
-	if ch := body.Checks[0]; ch.Status != StatusDown || ch.LastError != "connection refused" {
+	if ch := body.Checks["cache"]; ch.Status != StatusDown || !ch.Critical || ch.Error != "connection refused" {
 		t.Errorf("cache = %+v", ch)
 	}
-	if ch := body.Checks[1]; ch.Status != StatusUp || ch.LastError != "" || ch.Latency == "" {
+	if ch := body.Checks["db"]; ch.Status != StatusUp || ch.Error != "" || ch.LatencyMS != 3 {
 		t.Errorf("db = %+v", ch)
+	}
+	// Without ?verbose=1 the names and statuses show, the error texts do not.
+	if _, quiet := getURL(t, c.ReadinessHandler(), context.Background(), "/readyz"); quiet.Checks["cache"].Error != "" ||
+		quiet.Checks["cache"].Status != StatusDown {
+		t.Errorf("non-verbose body = %+v", quiet)
+	}
+}
+
+// A non-critical check down degrades readiness but keeps 200; ShutDown
+// turns it 503 shutting_down whatever the checks say.
+func TestReadinessDegradedAndShuttingDown(t *testing.T) {
+	c := newChecker(&fakeClock{t: time.Unix(0, 0)})
+	c.Register(Check{Name: "redis", NonCritical: true, Fn: func(context.Context) error { return errors.New("refused") }})
+	code, body := get(t, c.ReadinessHandler(), context.Background())
+	if code != http.StatusOK || body.Status != ReadyDegraded || body.Checks["redis"].Critical || body.Checks["redis"].Status != StatusDown {
+		t.Fatalf("non-critical down = %d %+v, want 200 degraded", code, body)
+	}
+	c.ShutDown()
+	if code, body := get(t, c.ReadinessHandler(), context.Background()); code != http.StatusServiceUnavailable || body.Status != ReadyShuttingDown {
+		t.Fatalf("after ShutDown = %d %+v, want 503 shutting_down", code, body)
 	}
 }
 
@@ -178,7 +202,7 @@ func TestCancelledRequestDoesNotPoisonCache(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	code, body := get(t, c.ReadinessHandler(), ctx)
-	if code != http.StatusServiceUnavailable || body.Checks[0].Status != StatusUnknown {
+	if code != http.StatusServiceUnavailable || body.Checks["dep"].Status != StatusDown || body.Checks["dep"].Error != "not checked yet" {
 		t.Fatalf("not yet checked must be 503/unknown, got %d %+v", code, body)
 	}
 	code, _ = get(t, c.ReadinessHandler(), context.Background())

@@ -23,31 +23,40 @@ func Logging(logger *slog.Logger, now func() time.Time, quietPaths ...string) Mi
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := now()
 			rw := Wrap(w)
+			// Deferred, so that a response Recovery aborts (a panic after the
+			// headers) is still logged, as its 500.
+			defer func() { logRequest(logger, quiet, r, rw, now().Sub(start)) }()
 			next.ServeHTTP(rw, r)
-			status := rw.Status()
-			level := slog.LevelInfo
-			switch {
-			case status >= http.StatusInternalServerError:
-				level = slog.LevelError
-			case status >= http.StatusBadRequest:
-				level = slog.LevelWarn
-			}
-			if _, ok := quiet[r.URL.Path]; ok && level == slog.LevelInfo {
-				level = slog.LevelDebug
-			}
-			ctx := r.Context()
-			if !logger.Enabled(ctx, level) {
-				return
-			}
-			logger.LogAttrs(ctx, level, "http request",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.Int64("bytes", rw.BytesWritten()),
-				slog.Float64("duration_ms", float64(now().Sub(start).Microseconds())/1000),
-				slog.String("remote_addr", r.RemoteAddr),
-				slog.String("user_agent", r.UserAgent()),
-			)
 		})
 	}
+}
+
+// logRequest writes the access-log line of r; every request-derived string
+// is bounded (Truncate).
+func logRequest(logger *slog.Logger, quiet map[string]struct{}, r *http.Request, rw *ResponseWriter, took time.Duration) {
+	status := rw.Status()
+	level := slog.LevelInfo
+	switch {
+	case status >= http.StatusInternalServerError:
+		level = slog.LevelError
+	case status >= http.StatusBadRequest:
+		level = slog.LevelWarn
+	}
+	if _, ok := quiet[r.URL.Path]; ok && level == slog.LevelInfo {
+		level = slog.LevelDebug
+	}
+	ctx := r.Context()
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	logger.LogAttrs(ctx, level, "http request",
+		slog.String("method", Truncate(r.Method)),
+		slog.String("path", Truncate(r.URL.Path)),
+		slog.Int("status", status),
+		slog.Int64("bytes", rw.BytesWritten()),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.String("remote_addr", Truncate(r.RemoteAddr)),
+		slog.String("user_agent", Truncate(r.UserAgent())),
+		slog.String("referer", Truncate(r.Referer())),
+	)
 }

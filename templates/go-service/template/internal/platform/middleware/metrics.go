@@ -77,8 +77,9 @@ func (m *HTTPMetrics) Middleware() Middleware {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := m.now()
 			rw := Wrap(w)
+			// Deferred: an aborted response (panic after headers) counts as 500.
+			defer func() { m.observer(r, rw.Status()).Observe(m.now().Sub(start).Seconds()) }()
 			next.ServeHTTP(rw, r)
-			m.observer(r, rw.Status()).Observe(m.now().Sub(start).Seconds())
 		})
 	}
 }

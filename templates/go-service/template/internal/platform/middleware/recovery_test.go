@@ -51,25 +51,38 @@ func TestRecoveryWritesEnvelopeAndLogsOnce(t *testing.T) {
 			t.Errorf("the log leaks %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{"secret-panic-value", "goroutine", "[REDACTED]", "tester"} {
+	for _, want := range []string{"secret-panic-value", "middleware.TestRecoveryWritesEnvelopeAndLogsOnce", "tester"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q: %s", want, out)
 		}
 	}
 }
 
-func TestRecoveryKeepsStartedResponse(t *testing.T) {
-	logger := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
+// A panic after the headers aborts the response (http.ErrAbortHandler), so
+// the client never takes a truncated body for a complete one; it is logged
+// first, and recorded as 500.
+func TestRecoveryAbortsStartedResponse(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	h := Recovery(logger)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write([]byte("partial"))
 		panic("late")
 	}))
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if rec.Code != http.StatusAccepted || rec.Body.String() != "partial" {
-		t.Errorf("a started response must not get an envelope: %d %q", rec.Code, rec.Body)
-	}
+	rw := Wrap(rec)
+	defer func() {
+		if p := recover(); p != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		if rec.Body.String() != "partial" || rw.Status() != http.StatusInternalServerError {
+			t.Errorf("body %q status %d: no envelope may be appended, the status recorded must be 500", rec.Body, rw.Status())
+		}
+		if !strings.Contains(logs.String(), `"aborted":true`) {
+			t.Errorf("the panic is not logged before the abort: %s", logs.String())
+		}
+	}()
+	h.ServeHTTP(rw, httptest.NewRequest(http.MethodGet, "/", nil))
 }
 
 func TestRecoveryRepanicsAbortHandler(t *testing.T) {

@@ -57,6 +57,10 @@ func (w *ResponseWriter) Status() int {
 	return w.status
 }
 
+// markStatus records code as the response status for the access log and
+// metrics without sending anything: Recovery uses it for a response it aborts.
+func (w *ResponseWriter) markStatus(code int) { w.status = code }
+
 // HeaderWritten reports whether the status line has been sent.
 func (w *ResponseWriter) HeaderWritten() bool { return w.status != 0 }
 
