@@ -104,29 +104,6 @@ def command(
 
     path = service_root(path or Path("."), "go.mod")
 
-    if json_out:
-        from svcgen import report
-        from svcgen.errors import SvcgenError
-
-        try:
-            result = adopt(
-                AdoptOptions(
-                    path=path,
-                    layers=parse_layers(layers),
-                    ci=ci,
-                    data=parse_data(data or []),
-                    defaults=defaults,
-                    dry_run=dry_run,
-                    wire=wire,
-                    template=template,
-                )
-            )
-        except SvcgenError as exc:
-            console.print_json(report.input_error("adopt", exc.message, dry_run=dry_run))
-            raise typer.Exit(exc.exit_code) from exc
-        console.print_json(report.build("adopt", [_item(result)], dry_run=dry_run, with_diff=True))
-        return
-
     result = adopt(
         AdoptOptions(
             path=path,
@@ -139,6 +116,11 @@ def command(
             template=template,
         )
     )
+    if json_out:  # input errors: the boundary prints their report
+        from svcgen import report
+
+        console.print_json(report.build("adopt", [_item(result)], dry_run=dry_run, with_diff=True))
+        return
     verb = "would add" if dry_run else "added"
     edited = "would edit" if dry_run else "edited"
     rows = (
