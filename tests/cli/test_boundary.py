@@ -46,7 +46,7 @@ def test_multiselect_forms_people_type(
     assert r.code == 0, r.err
     answers = yaml.safe_load((tmp_path / "foo" / ".copier-answers.yml").read_text())
     assert answers["features"] == features
-    has_auth = (tmp_path / "foo" / "internal" / "auth").is_dir()
+    has_auth = (tmp_path / "foo" / "internal" / "platform" / "auth").is_dir()
     assert has_auth == ("auth" in features)
 
 
