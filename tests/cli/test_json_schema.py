@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import Run, copy_service, git
 
-LEGACY = Path(__file__).resolve().parents[1] / "update" / "fixtures" / "legacy"
+ADOPTABLE = Path(__file__).resolve().parents[1] / "adopt" / "fixtures" / "nethttp"
 
 
 def test_new_pretend_and_real(cli: Callable[..., Run], tmp_path: Path) -> None:
@@ -50,18 +50,18 @@ def test_check_and_update(cli: Callable[..., Run], rendered: Path, tmp_path: Pat
 
 
 def test_adopt_dry_run(cli: Callable[..., Run], tmp_path: Path) -> None:
-    legacy = tmp_path / "legacy"
-    shutil.copytree(LEGACY, legacy)
-    git(legacy, "init", "-q")
-    git(legacy, "add", "-A")
-    git(legacy, "commit", "-qm", "legacy")
-    r = cli("adopt", "--defaults", "--dry-run", "--json", cwd=legacy / "cmd" / "legacy")
+    svc = tmp_path / "legacy"
+    shutil.copytree(ADOPTABLE, svc)
+    git(svc, "init", "-q")
+    git(svc, "add", "-A")
+    git(svc, "commit", "-qm", "legacy")
+    r = cli("adopt", "--defaults", "--dry-run", "--json", cwd=svc)
     assert r.code == 0, r.err
     doc = r.json()
-    statuses = {i["name"]: i["status"] for i in doc["items"]}
-    assert statuses["go.mod"] == "skipped"
-    assert statuses[".golangci.yml"] == "would add"
-    assert not (legacy / ".copier-answers.yml").exists()
+    (item,) = doc["items"]
+    assert item["status"] == "would adopt"
+    assert ".golangci.yml" in item["added"] and "go.mod" not in item["added"]
+    assert not (svc / ".copier-answers.yml").exists()
 
 
 def test_patch_config(cli: Callable[..., Run], tmp_path: Path) -> None:
