@@ -70,9 +70,16 @@ def test_config_matches_the_contract(default_service: Path) -> None:
             "read_timeout": "15s",
             "write_timeout": "15s",
             "idle_timeout": "60s",
-            "shutdown_timeout": "15s",
+            "shutdown_timeout": "20s",
             "max_body_bytes": 1048576,
+            "shutdown_delay": "5s",
+            "request_timeout": "10s",
+            "route_timeouts": {},
+            "max_in_flight": 1000,
+            "shedding": {"enabled": False, "cpu_threshold": 0.9},
+            "max_header_bytes": 65536,
         }
+        assert cfg["server"]["admin"] == {"addr": "0.0.0.0:9090"}
         assert cfg["health"] == {"cache_ttl": "5s", "refresh_interval": "3s"}
         assert cfg["log"] == {"level": "info"}
 
