@@ -415,7 +415,7 @@ def test_rate_limit_429_with_headers(start_service: Callable[..., Service]) -> N
     assert r.headers["ratelimit-remaining"] == "0"
     assert 19 <= int(r.headers["retry-after"]) <= 20  # one interval: 60s / 3
     assert 59 <= int(r.headers["ratelimit-reset"]) <= 60
-    assert svc.metric("rate_limit_blocked_total", route="/v1/whoami") == 1
+    assert svc.metric("rate_limit_blocked_total", route="GET /v1/whoami") == 1
     # Health, readiness and metrics are never limited.
     for _ in range(10):
         assert svc.get("/healthz").status == 200
