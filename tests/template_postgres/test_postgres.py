@@ -105,7 +105,8 @@ def write_config(path: Path, port: int, **pg: Any) -> Path:
     lines = "".join(f"    {k}: {v}\n" for k, v in settings.items())
     path.write_text(
         "server:\n  http:\n"
-        f"    addr: 127.0.0.1:{port}\n    shutdown_timeout: 5s\n"
+        f"    addr: 127.0.0.1:{port}\n    shutdown_timeout: 5s\n    shutdown_delay: 0s\n"
+        f"  admin:\n    addr: 127.0.0.1:{free_port()}\n"
         "health:\n  cache_ttl: 100ms\n  refresh_interval: 100ms\n"
         'data:\n  postgres:\n    dsn: "${DATABASE_URL}"\n' + lines
     )
@@ -126,6 +127,10 @@ def migrate(binary: Path, conf: Path, dsn: str, cmd: str) -> subprocess.Complete
 class Service:
     def __init__(self, binary: Path, conf: Path, dsn: str, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        # probes and /metrics are on the admin listener (server.admin.addr)
+        admin = re.search(r"admin:\n    addr: (\S+)", conf.read_text())
+        assert admin, conf.read_text()
+        self.admin = f"http://{admin.group(1)}"
         self.proc = subprocess.Popen(
             [str(binary), "-conf", str(conf)],
             env={**os.environ, "DATABASE_URL": dsn},
@@ -134,11 +139,11 @@ class Service:
             text=True,
         )
         wait_until(
-            "the service to serve /healthz", lambda: http_get(self.url + "/healthz")[0] == 200
+            "the service to serve /healthz", lambda: http_get(self.admin + "/healthz")[0] == 200
         )
 
     def metric(self, name: str) -> float:
-        _, body = http_get(self.url + "/metrics")
+        _, body = http_get(self.admin + "/metrics")
         m = re.search(rf"^{name} (\S+)$", body, re.M)
         assert m, f"{name} not in /metrics"
         return float(m.group(1))
@@ -201,7 +206,7 @@ def test_pool_exhaustion_counts_waits(binary: Path, cluster: Cluster, tmp_path: 
     assert migrate(binary, conf, dsn, "up").returncode == 0
     svc = Service(binary, conf, dsn, port)
     try:
-        wait_until("/readyz 200", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        wait_until("/readyz 200", lambda: http_get(svc.admin + "/readyz")[0] == 200)
         assert svc.metric("db_connections_max") == 1
         before = svc.metric("db_connection_wait_total")
         # Hold a lock on items for 2s, so the first request keeps the one
@@ -249,25 +254,25 @@ def test_postgres_killed_then_recovers(binary: Path, cluster: Cluster, tmp_path:
     assert migrate(binary, conf, dsn, "up").returncode == 0
     svc = Service(binary, conf, dsn, port)
     try:
-        wait_until("/readyz 200", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        wait_until("/readyz 200", lambda: http_get(svc.admin + "/readyz")[0] == 200)
         status, body = http_get(svc.url + "/v1/items?sort=created_at&limit=50")
         assert status == 200 and json.loads(body) == {"items": []}, body
         status, body = http_get(svc.url + "/v1/items?sort=name%3BDROP%20TABLE%20items")
         assert status == 400 and json.loads(body)["reason"] == "BAD_REQUEST", body
 
         cluster.kill()
-        wait_until("/readyz 503", lambda: http_get(svc.url + "/readyz")[0] == 503)
-        _, ready = http_get(svc.url + "/readyz")
-        checks = {c["name"]: c["status"] for c in json.loads(ready)["checks"]}
+        wait_until("/readyz 503", lambda: http_get(svc.admin + "/readyz")[0] == 503)
+        _, ready = http_get(svc.admin + "/readyz")
+        checks = {name: c["status"] for name, c in json.loads(ready)["checks"].items()}
         assert checks == {"postgres": "down"}, ready
-        assert http_get(svc.url + "/healthz")[0] == 200
+        assert http_get(svc.admin + "/healthz")[0] == 200
         status, body = http_get(svc.url + "/v1/items")
         assert status == 503, body
         env = json.loads(body)
         assert env["reason"] == "SERVICE_DEGRADED" and "127.0.0.1" not in env["message"], body
 
         cluster.start()
-        wait_until("/readyz 200 again", lambda: http_get(svc.url + "/readyz")[0] == 200)
+        wait_until("/readyz 200 again", lambda: http_get(svc.admin + "/readyz")[0] == 200)
         wait_until("/v1/items 200 again", lambda: http_get(svc.url + "/v1/items")[0] == 200)
         assert svc.proc.poll() is None, "the service restarted"
     finally:
