@@ -143,7 +143,8 @@ def bench_config(
     keyed by user, so the limiter runs on every request but never trips."""
     cfg = copy.deepcopy(base)
     _set(cfg, "server.http.addr", http_addr)
-    _set(cfg, "server.admin.addr", admin_addr(http_addr))
+    if http_addr:  # else the caller sets both addresses later
+        _set(cfg, "server.admin.addr", admin_addr(http_addr))
     # The pre-auth per-IP limiter would throttle the single loopback client:
     # keep it on (its cost is part of the chain) with a limit never reached.
     _set(cfg, "middleware.ratelimit.preauth", {"limit": 10_000_000, "window": "60s"})
