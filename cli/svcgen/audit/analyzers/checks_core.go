@@ -30,6 +30,12 @@ func allChecks() []*check {
 	}
 }
 
+// withFacts declares the fact types an analyzer exports and imports.
+func withFacts(a *analysis.Analyzer, facts ...analysis.Fact) *analysis.Analyzer {
+	a.FactTypes = facts
+	return a
+}
+
 func newAnalyzer(name, doc string, run func(*analysis.Pass) (any, error)) *analysis.Analyzer {
 	return &analysis.Analyzer{Name: name, Doc: doc, Run: run, Requires: requiresInspect}
 }
@@ -272,6 +278,7 @@ var (
 )
 
 var health001 = newAnalyzer("HEALTH001", "health or readiness result cached without expiry", func(pass *analysis.Pass) (any, error) {
+	pkgLevelHealthResults(pass)
 	ins(pass).Preorder([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node) {
 		call := n.(*ast.CallExpr)
 		f := fileOf(pass, call.Pos())

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -176,7 +177,7 @@ var (
 	stopNames = regexp.MustCompile(`(?i)stop|quit|done|close|shutdown|exit|cancel`)
 )
 
-var go001 = newAnalyzer("GO001", "goroutine loop without ctx.Done()/stop case; time.NewTicker without Stop", func(pass *analysis.Pass) (any, error) {
+var go001 = withFacts(newAnalyzer("GO001", "goroutine loop without ctx.Done()/stop case; time.NewTicker without Stop", func(pass *analysis.Pass) (any, error) {
 	decls := map[types.Object]*ast.FuncDecl{}
 	byName := map[string]*ast.FuncDecl{}
 	for _, f := range pass.Files {
@@ -191,6 +192,7 @@ var go001 = newAnalyzer("GO001", "goroutine loop without ctx.Done()/stop case; t
 			}
 		}
 	}
+	exportEndlessLoops(pass, decls)
 	seen := map[ast.Node]bool{}
 	ins(pass).Preorder([]ast.Node{(*ast.GoStmt)(nil), (*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
 		switch n := n.(type) {
@@ -201,8 +203,11 @@ var go001 = newAnalyzer("GO001", "goroutine loop without ctx.Done()/stop case; t
 				body = fn.Body
 			default:
 				if obj := typeutil.Callee(pass.TypesInfo, n.Call); obj != nil {
+					var fact endlessLoop
 					if fd := decls[obj]; fd != nil {
 						body = fd.Body
+					} else if obj.Pkg() != nil && obj.Pkg() != pass.Pkg && pass.ImportObjectFact(obj, &fact) {
+						pass.Reportf(n.Pos(), "goroutine runs %s, whose loop (%s) never selects on ctx.Done() or a stop channel: it leaks on shutdown; pass a ctx and add case <-ctx.Done(): return", obj.Pkg().Name()+"."+obj.Name(), fact.At)
 					}
 				} else if id, ok := fn.(*ast.Ident); ok && byName[id.Name] != nil {
 					body = byName[id.Name].Body
@@ -221,22 +226,53 @@ var go001 = newAnalyzer("GO001", "goroutine loop without ctx.Done()/stop case; t
 		}
 	})
 	return nil, nil
-})
+}), new(endlessLoop))
 
 func checkLoops(pass *analysis.Pass, body *ast.BlockStmt) {
+	for _, d := range loopProblems(body) {
+		pass.Report(d)
+	}
+}
+
+// loopProblems are the loops of body that nothing can end: a for without a
+// condition, a stop case or an exit, and a range over a ticker's channel.
+func loopProblems(body *ast.BlockStmt) []analysis.Diagnostic {
+	var out []analysis.Diagnostic
 	walkNoFuncLit(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.ForStmt:
 			if n.Cond == nil && !stops(n.Body) && !hasExit(n.Body, 0) {
-				pass.Reportf(n.Pos(), "goroutine loop never selects on ctx.Done() or a stop channel: it leaks on shutdown; add case <-ctx.Done(): return")
+				out = append(out, analysis.Diagnostic{Pos: n.Pos(), Message: "goroutine loop never selects on ctx.Done() or a stop channel: it leaks on shutdown; add case <-ctx.Done(): return"})
 			}
 		case *ast.RangeStmt:
 			if sel, ok := ast.Unparen(n.X).(*ast.SelectorExpr); ok && sel.Sel.Name == "C" {
-				pass.Reportf(n.Pos(), "ranging over a ticker channel never ends: it leaks on shutdown; select on the ticker and ctx.Done()")
+				out = append(out, analysis.Diagnostic{Pos: n.Pos(), Message: "ranging over a ticker channel never ends: it leaks on shutdown; select on the ticker and ctx.Done()"})
 			}
 		}
 		return true
 	})
+	return out
+}
+
+// endlessLoop is GO001's fact about a function of another package: its body
+// runs a loop that nothing can end, so `go pkg.F(...)` leaks a goroutine.
+type endlessLoop struct {
+	At string // file:line of the loop
+}
+
+func (*endlessLoop) AFact() {}
+
+func (f *endlessLoop) String() string { return "endlessLoop(" + f.At + ")" }
+
+// exportEndlessLoops records an endlessLoop fact for every function of this
+// package whose own body has a loop that never ends.
+func exportEndlessLoops(pass *analysis.Pass, decls map[types.Object]*ast.FuncDecl) {
+	for obj, fd := range decls {
+		if probs := loopProblems(fd.Body); len(probs) > 0 {
+			pos := pass.Fset.Position(probs[0].Pos)
+			pass.ExportObjectFact(obj, &endlessLoop{At: filepath.Base(pos.Filename) + ":" + strconv.Itoa(pos.Line)})
+		}
+	}
 }
 
 // stops reports whether a loop body can end the loop on a signal: a select

@@ -74,6 +74,9 @@ type unit struct {
 	info  *types.Info
 	typed bool
 	why   string
+	// imports are the paths this package imports (to analyze its
+	// dependencies first, so their facts are known).
+	imports []string
 }
 
 // collector gathers the findings of every unit; module checks are decided
@@ -83,6 +86,7 @@ type collector struct {
 	rep      *report
 	cands    map[string][]finding
 	evidence map[string]bool
+	facts    factStore
 }
 
 func audit(ctx context.Context, dir string, checks []*check) (*report, error) {
@@ -96,8 +100,9 @@ func audit(ctx context.Context, dir string, checks []*check) (*report, error) {
 		rep:      &report{Findings: []finding{}, Skipped: []skip{}, Packages: len(units)},
 		cands:    map[string][]finding{},
 		evidence: map[string]bool{},
+		facts:    factStore{},
 	}
-	for _, u := range units {
+	for _, u := range depOrder(units) {
 		col.unit(u, checks)
 	}
 	col.finish(checks)
@@ -112,7 +117,7 @@ func (col *collector) unit(u *unit, checks []*check) {
 			skipped = append(skipped, c.analyzer.Name)
 			continue
 		}
-		for _, d := range runAnalyzer(c.analyzer, u, results) {
+		for _, d := range runAnalyzer(c.analyzer, u, results, col.facts) {
 			col.add(c, u, d)
 		}
 	}
@@ -203,6 +208,10 @@ func load(ctx context.Context, root string) []*unit {
 // else syntax only (parsing its files if go/packages could not).
 func newUnit(p *packages.Package) *unit {
 	u := &unit{path: p.PkgPath, name: p.Name, fset: p.Fset, files: p.Syntax, pkg: p.Types, info: p.TypesInfo, typed: true}
+	for path := range p.Imports {
+		u.imports = append(u.imports, path)
+	}
+	sort.Strings(u.imports)
 	if len(p.Errors) > 0 || p.IllTyped || p.Types == nil || p.TypesInfo == nil {
 		u.typed = false
 		u.why = "types unavailable"
@@ -305,9 +314,56 @@ func skipDir(path string) bool {
 	return err == nil
 }
 
+// depOrder returns units with every package after the module packages it
+// imports (load order otherwise), so that a check sees the facts its
+// dependencies exported.
+func depOrder(units []*unit) []*unit {
+	byPath := make(map[string]*unit, len(units))
+	for _, u := range units {
+		byPath[u.path] = u
+	}
+	out := make([]*unit, 0, len(units))
+	state := map[*unit]int{} // 1 visiting, 2 done
+	var visit func(u *unit)
+	visit = func(u *unit) {
+		if state[u] != 0 {
+			return // done, or an import cycle (the compiler rejects those)
+		}
+		state[u] = 1
+		for _, path := range u.imports {
+			if dep := byPath[path]; dep != nil {
+				visit(dep)
+			}
+		}
+		state[u] = 2
+		out = append(out, u)
+	}
+	for _, u := range units {
+		visit(u)
+	}
+	return out
+}
+
+// factStore holds the object facts exported while the module is analyzed,
+// by analyzer and object. An object is named by its package path and full
+// name, because a dependency's objects are distinct values (from export
+// data) in the packages that import it.
+type factStore map[string]analysis.Fact
+
+func factKey(a *analysis.Analyzer, obj types.Object, fact analysis.Fact) string {
+	name := obj.Name()
+	if fn, ok := obj.(*types.Func); ok {
+		name = fn.FullName()
+	} else if obj.Pkg() != nil {
+		name = obj.Pkg().Path() + "." + name
+	}
+	return a.Name + "|" + reflect.TypeOf(fact).String() + "|" + name
+}
+
 // runAnalyzer runs a (with its requirements) over one unit and returns its
-// diagnostics. Facts are not supported: none of svcgen's checks use them.
-func runAnalyzer(a *analysis.Analyzer, u *unit, results map[*analysis.Analyzer]any) []analysis.Diagnostic {
+// diagnostics. Object facts go through facts; package facts are not
+// supported (no check uses them).
+func runAnalyzer(a *analysis.Analyzer, u *unit, results map[*analysis.Analyzer]any, facts factStore) []analysis.Diagnostic {
 	var diags []analysis.Diagnostic
 	var exec func(a *analysis.Analyzer, collect bool)
 	exec = func(a *analysis.Analyzer, collect bool) {
@@ -330,10 +386,18 @@ func runAnalyzer(a *analysis.Analyzer, u *unit, results map[*analysis.Analyzer]a
 					diags = append(diags, d)
 				}
 			},
-			ReadFile:          os.ReadFile,
-			ImportObjectFact:  func(types.Object, analysis.Fact) bool { return false },
+			ReadFile: os.ReadFile,
+			ImportObjectFact: func(obj types.Object, fact analysis.Fact) bool {
+				got, ok := facts[factKey(a, obj, fact)]
+				if ok {
+					reflect.ValueOf(fact).Elem().Set(reflect.ValueOf(got).Elem())
+				}
+				return ok
+			},
 			ImportPackageFact: func(*types.Package, analysis.Fact) bool { return false },
-			ExportObjectFact:  func(types.Object, analysis.Fact) {},
+			ExportObjectFact: func(obj types.Object, fact analysis.Fact) {
+				facts[factKey(a, obj, fact)] = fact
+			},
 			ExportPackageFact: func(analysis.Fact) {},
 			AllObjectFacts:    func() []analysis.ObjectFact { return nil },
 			AllPackageFacts:   func() []analysis.PackageFact { return nil },
