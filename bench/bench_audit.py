@@ -139,6 +139,18 @@ def run(ctx: Context, runs: int = 0, fleet_size: int = 0) -> BenchResult:
             note="one svcgen process for the fleet",
         ),
     ]
+    res.details = [
+        f"One service rendered with the default features; {runs} interleaved rounds of "
+        "`go vet ./...`, `svcgen audit --json` and the same with `SVCGEN_AUDIT_CACHE=0`; "
+        f"then {fleet_size} copies in one fleet file with `--jobs 2`.",
+        "Raw runs (s): go vet "
+        + ", ".join(f"{x:.2f}" for x in vets)
+        + "; svcgen audit "
+        + ", ".join(f"{x:.2f}" for x in audits)
+        + "; SVCGEN_AUDIT_CACHE=0 "
+        + ", ".join(f"{x:.2f}" for x in uncached)
+        + ".",
+    ]
     res.data = {
         "vet": vets,
         "audit": audits,

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bench_audit
 import bench_cli
 import bench_fleet_update
 import bench_go
@@ -42,6 +43,7 @@ BENCHES: list[tuple[str, str, Callable[[Context], BenchResult]]] = [
     ("go_middleware", "Go middleware benchmarks", bench_go.run),
     ("load", "Load at 1,000 RPS", bench_load.run_load),
     ("fail_closed", "Fail-closed under load", bench_load.run_fail_closed),
+    ("audit", "svcgen audit against go vet", bench_audit.run),
 ]
 NAMES = [name for name, _, _ in BENCHES]
 BIG_DATA = ("latencies_ms", "timeline", "raw")  # kept out of benchmarks.json

@@ -36,6 +36,7 @@ BENCHES = [
     "go_middleware",
     "load",
     "fail_closed",
+    "audit",
 ]
 PLOTS = {
     "load": "load-latency.png",
@@ -51,6 +52,7 @@ REQUIRED = {
     "go_middleware": ["`"],
     "load": ["p50", "p99", "max latency", "error rate", "CPU", "RSS", "highest rate"],
     "fail_closed": ["SERVICE_DEGRADED", "recovery", "panics", "go_goroutines", "lost"],
+    "audit": ["audit one service", "-service fleet"],
 }
 
 
@@ -87,7 +89,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
         check=False,
     )
     report = out / "benchmarks.json"
