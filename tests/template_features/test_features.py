@@ -65,7 +65,14 @@ CONFIG_KEYS: dict[str, list[str]] = {
 MODULES: dict[str, list[str]] = {
     "ratelimit": ["github.com/redis/go-redis/", "github.com/alicebob/miniredis/"],
     "auth": ["github.com/golang-jwt/jwt/"],
-    "tracing": ["go.opentelemetry.io/"],
+    # Without tracing the service still propagates the W3C trace context with
+    # otel's API (go.opentelemetry.io/otel, .../trace): the SDK, the exporter
+    # and otelhttp are what the feature adds.
+    "tracing": [
+        "go.opentelemetry.io/otel/sdk ",
+        "go.opentelemetry.io/otel/exporters/",
+        "go.opentelemetry.io/contrib/",
+    ],
     "httpclient": ["github.com/sony/gobreaker/"],
     "worker": [],
     "postgres": ["github.com/jackc/pgx/", "github.com/pressly/goose/"],
@@ -229,6 +236,11 @@ def test_nothing_left_behind(representative: tuple[Path, set[str]]) -> None:
             assert (module in gomod) == want, f"{feature}: {module} in go.mod"
         for marker in README_MARKERS[feature]:
             assert (marker in readme) == want, f"{feature}: {marker} in README.md"
+    tracecontext = project / "internal/platform/tracecontext"
+    assert tracecontext.exists() == ("tracing" not in on)
+    assert (project / "internal/platform/middleware/tracecontext.go").exists() == (
+        "tracing" not in on
+    )
     otel_in_client = project / "internal/platform/httpclient/otel.go"
     assert otel_in_client.exists() == ({"tracing", "httpclient"} <= on)
     otel_in_postgres = project / "internal/platform/postgres/otel.go"

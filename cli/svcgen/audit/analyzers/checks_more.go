@@ -207,7 +207,7 @@ var go001 = withFacts(newAnalyzer("GO001", "goroutine loop without ctx.Done()/st
 					if fd := decls[obj]; fd != nil {
 						body = fd.Body
 					} else if obj.Pkg() != nil && obj.Pkg() != pass.Pkg && pass.ImportObjectFact(obj, &fact) {
-						pass.Reportf(n.Pos(), "goroutine runs %s, whose loop (%s) never selects on ctx.Done() or a stop channel: it leaks on shutdown; pass a ctx and add case <-ctx.Done(): return", obj.Pkg().Name()+"."+obj.Name(), fact.At)
+						pass.Reportf(n.Pos(), "goroutine runs %s, whose loop (%s) never selects on ctx.Done() or a stop channel: it leaks on shutdown; pass a ctx and add case <-ctx.Done(): return", calleeName(obj), fact.At)
 					}
 				} else if id, ok := fn.(*ast.Ident); ok && byName[id.Name] != nil {
 					body = byName[id.Name].Body
@@ -263,6 +263,23 @@ type endlessLoop struct {
 func (*endlessLoop) AFact() {}
 
 func (f *endlessLoop) String() string { return "endlessLoop(" + f.At + ")" }
+
+// calleeName is pkg.F, or pkg.T.M for a method.
+func calleeName(obj types.Object) string {
+	name := obj.Pkg().Name() + "."
+	if fn, ok := obj.(*types.Func); ok {
+		if recv := fn.Signature().Recv(); recv != nil {
+			t := recv.Type()
+			if p, ok := t.(*types.Pointer); ok {
+				t = p.Elem()
+			}
+			if n, ok := t.(*types.Named); ok {
+				name += n.Obj().Name() + "."
+			}
+		}
+	}
+	return name + obj.Name()
+}
 
 // exportEndlessLoops records an endlessLoop fact for every function of this
 // package whose own body has a loop that never ends.
