@@ -3,11 +3,25 @@ package main
 import (
 	"go/ast"
 	"go/token"
+	"go/types"
+	"regexp"
 
 	"golang.org/x/tools/go/analysis"
 )
 
 // ---- HEALTH001: a package-level health result that is never reset ----
+
+// resultWords tell a result (readyResult, healthStatus, lastHealth) from the
+// thing that computes one (healthChecker), by the name or the type's name.
+var resultWords = regexp.MustCompile(`(?i)result|status|state|report|resp|cache|last|ok$`)
+
+func isResult(pass *analysis.Pass, id *ast.Ident) bool {
+	if resultWords.MatchString(id.Name) {
+		return true
+	}
+	obj := pass.TypesInfo.Defs[id]
+	return obj != nil && resultWords.MatchString(types.TypeString(obj.Type(), func(*types.Package) string { return "" }))
+}
 
 // pkgResult is what one package-level variable named like a health or
 // readiness result goes through in the package's functions.
@@ -36,7 +50,7 @@ func pkgLevelHealthResults(pass *analysis.Pass) {
 			}
 			for _, spec := range gd.Specs {
 				for _, id := range spec.(*ast.ValueSpec).Names {
-					if id.Name != "_" && healthWords.MatchString(id.Name) {
+					if id.Name != "_" && healthWords.MatchString(id.Name) && isResult(pass, id) {
 						vars[id.Name] = &pkgResult{decl: id}
 						order = append(order, id.Name)
 					}
