@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, ROOT, SARIF_SCHEMA, audit_json, svcgen
+from helpers import FIXTURES, ROOT, SARIF_SCHEMA, audit_json, markers, svcgen
 
 from svcgen import __version__
 
@@ -142,7 +142,7 @@ def test_markdown_follows_the_reviews_layout(tmp_path: Path) -> None:
     order = [
         "## EXECUTIVE SUMMARY",
         "| Category | Score | Status | Blocker |",
-        "| Reliability | 7.0/10 | needs work | No |",
+        "| Reliability | 4.0/10 | at risk | No |",  # 4 P1 findings: 10 - 4 x 1.5
         "### CRITICAL PRIORITY (P0",
         "### HIGH PRIORITY (P1)",
         "#### **[HEALTH001]",
@@ -293,7 +293,10 @@ def test_the_wheel_ships_the_analyzers_and_audits_from_them(tmp_path: Path) -> N
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert len(json.loads(proc.stdout)["items"][0]["findings"]) == 2
+    findings = json.loads(proc.stdout)["items"][0]["findings"]
+    assert {(f["file"], f["line"]) for f in findings} == markers(
+        FIXTURES / "GO001" / "bad", "GO001"
+    )
 
 
 def test_config_glob_selects_the_production_configs() -> None:
