@@ -101,6 +101,7 @@ def test_redis_topologies(project: Path) -> None:
         "TestTopologyClusterSameDecisionsAsSingleNode",
         "TestTopologySentinelFailover",
         "TestTopologyTLS",
+        "TestTopologyACLUser",
         # The failover through the HTTP handler, in each fail_closed mode.
         "TestTopologySentinelFailoverThroughHandler/fail_closed=true",
         "TestTopologySentinelFailoverThroughHandler/fail_closed=false",
