@@ -104,7 +104,7 @@ def measure(project: Path, quick: bool) -> tuple[dict[str, Runs], list[str], str
 def table(runs: dict[str, Runs]) -> list[str]:
     rows = [
         "| benchmark | ns/op (median) | ns/op (fastest run) | B/op | allocs/op | vs baseline |",
-        "|---|---:|---:|---:|---:|---|",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     base, bare = runs.get(LEGACY), runs.get(BARE)
     for name, r in runs.items():
@@ -183,7 +183,7 @@ def run_bench(ctx: Context) -> BenchResult:
                 f"{r.allocs_op:,.0f} allocs/op",
             )
         )
-    res.details = [*table(runs), "", *verdicts(runs), "", f"Measured with {load}."]
+    res.details = [*table(runs), *verdicts(runs), f"Measured with {load}."]
     return res
 
 
