@@ -3,7 +3,10 @@
 
 package auth
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // The claims rawClaims reads, by index into claimValues.
 const (
@@ -64,32 +67,14 @@ func scanClaims(b []byte) (v claimValues, ok bool) {
 		return v, skipSpace(b, i+1) == len(b)
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
-			return v, false
-		}
-		end := stringEnd(b, i)
-		if end < 0 {
-			return v, false
-		}
-		name := b[i+1 : end-1]
-		for _, c := range name {
-			if c == '\\' {
-				return v, false
-			}
-		}
-		i = skipSpace(b, end)
-		if i >= len(b) || b[i] != ':' {
-			return v, false
-		}
-		i = skipSpace(b, i+1)
-		vend := valueEnd(b, i)
-		if vend < 0 {
+		name, val, next, ok := scanMember(b, i)
+		if !ok {
 			return v, false
 		}
 		if n := claimIndex(name); n >= 0 {
-			v[n] = b[i:vend]
+			v[n] = val
 		}
-		i = skipSpace(b, vend)
+		i = skipSpace(b, next)
 		if i >= len(b) {
 			return v, false
 		}
@@ -102,6 +87,32 @@ func scanClaims(b []byte) (v claimValues, ok bool) {
 			return v, false
 		}
 	}
+}
+
+// scanMember reads one `"name": value` member starting at b[i]; next is the
+// index after the value. ok is false on a name with an escape.
+func scanMember(b []byte, i int) (name, val []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, nil, 0, false
+	}
+	end := stringEnd(b, i)
+	if end < 0 {
+		return nil, nil, 0, false
+	}
+	name = b[i+1 : end-1]
+	if bytes.IndexByte(name, '\\') >= 0 {
+		return nil, nil, 0, false
+	}
+	i = skipSpace(b, end)
+	if i >= len(b) || b[i] != ':' {
+		return nil, nil, 0, false
+	}
+	i = skipSpace(b, i+1)
+	vend := valueEnd(b, i)
+	if vend < 0 {
+		return nil, nil, 0, false
+	}
+	return name, b[i:vend], vend, true
 }
 
 func skipSpace(b []byte, i int) int {
