@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -35,16 +36,24 @@ MIDDLEWARE = "BenchmarkAuth/auth_valid_hs256"
 BARE = "BenchmarkAuth/bare"
 HS256_TARGET_NS = 10_000
 MIDDLEWARE_TARGET_NS = 12_000
+CPU = re.compile(r"\s([\d.]+) cpu-ns/op")
 
 
 @dataclass
 class Runs:
-    """Every run of one benchmark: ns/op per run, B/op and allocs/op."""
+    """Every run of one benchmark: ns/op and cpu-ns/op (the process's CPU
+    time per op, which other processes on a shared machine barely inflate)
+    per run, B/op and allocs/op."""
 
     name: str
     ns: list[float]
     bytes_op: float
     allocs_op: float
+    cpu: list[float]
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
 
     @property
     def median(self) -> float:
@@ -61,8 +70,10 @@ def parse(output: str) -> dict[str, Runs]:
         m = bench_go.LINE.match(line.strip())
         if not m:
             continue
-        r = out.setdefault(m["name"], Runs(m["name"], [], 0.0, 0.0))
+        r = out.setdefault(m["name"], Runs(m["name"], [], 0.0, 0.0, []))
         r.ns.append(float(m["ns"]))
+        if cpu := CPU.search(line):
+            r.cpu.append(float(cpu.group(1)))
         r.bytes_op = float(m["bytes"] or 0)
         r.allocs_op = float(m["allocs"] or 0)
     return out
@@ -103,15 +114,17 @@ def measure(project: Path, quick: bool) -> tuple[dict[str, Runs], list[str], str
 
 def table(runs: dict[str, Runs]) -> list[str]:
     rows = [
-        "| benchmark | ns/op (median) | ns/op (fastest run) | B/op | allocs/op | vs baseline |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| benchmark | ns/op (median) | ns/op (fastest run) | CPU ns/op (median) | B/op "
+        "| allocs/op | vs baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     base, bare = runs.get(LEGACY), runs.get(BARE)
     for name, r in runs.items():
         ref = bare if name.startswith("BenchmarkAuth/") else base
         ratio = f"{r.median / ref.median:.2f}x" if ref and ref is not r else "baseline"
+        cpu = f"{r.cpu_median:,.0f}" if r.cpu_median is not None else "n/a"
         rows.append(
-            f"| `{name}` | {r.median:,.0f} | {r.best:,.0f} | {r.bytes_op:,.0f} "
+            f"| `{name}` | {r.median:,.0f} | {r.best:,.0f} | {cpu} | {r.bytes_op:,.0f} "
             f"| {r.allocs_op:,.0f} | {ratio} |"
         )
     return rows
@@ -121,6 +134,13 @@ def verdicts(runs: dict[str, Runs]) -> list[str]:
     hs, mw, bare = runs[HS256], runs[MIDDLEWARE], runs.get(BARE)
     bare_ns = bare.median if bare else 0.0
     over = mw.median - bare_ns
+    cpu: list[str] = []
+    if hs.cpu_median is not None and mw.cpu_median is not None:
+        bare_cpu = bare.cpu_median if bare and bare.cpu_median is not None else 0.0
+        cpu.append(
+            f"CPU time per op (median): HS256 verify {hs.cpu_median:,.0f} ns, "
+            f"middleware overhead {mw.cpu_median - bare_cpu:,.0f} ns."
+        )
     return [
         f"HS256 verify through the key set: {hs.median:,.0f} ns/op median "
         f"(fastest run {hs.best:,.0f}), target < 10 us: "
@@ -128,6 +148,7 @@ def verdicts(runs: dict[str, Runs]) -> list[str]:
         f"Auth middleware overhead, valid HS256: {over:,.0f} ns/op median "
         f"(fastest run {mw.best - bare_ns:,.0f}), target < 12 us: "
         f"**{'met' if over < MIDDLEWARE_TARGET_NS else 'missed'}**.",
+        *cpu,
     ]
 
 
