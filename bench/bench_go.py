@@ -17,6 +17,7 @@ from benchlib import BenchResult, Context, Figure, RedisServer, Unavailable, run
 
 LINE = re.compile(
     r"^(?P<name>Benchmark\S+?)(?:-(?P<procs>\d+))?\s+(?P<n>\d+)\s+(?P<ns>[\d.]+) ns/op"
+    r"(?:\s+[\d.]+ (?!B/op|allocs/op)[\w-]+/op)*"  # custom metrics (b.ReportMetric), e.g. cpu-ns/op
     r"(?:\s+(?P<bytes>[\d.]+) B/op)?(?:\s+(?P<allocs>[\d.]+) allocs/op)?"
 )
 BASELINE = re.compile(r"bare|plain|baseline|nomiddleware", re.IGNORECASE)

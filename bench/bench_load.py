@@ -47,6 +47,9 @@ from benchlib import (
 
 VEGETA_INSTALL = "go install github.com/tsenart/vegeta/v12@v12.13.0"
 JWT_SECRET = "svcgen-bench-secret-0123456789abcdef-0123456789"  # >= 32 bytes
+# config-production.yaml requires the tokens' issuer and audience (issue 14).
+JWT_ISSUER = "https://idp.bench.invalid"
+JWT_AUDIENCE = "bench"
 USERS = 1000
 RATE = 1000
 
@@ -75,6 +78,8 @@ def user_token(i: int, ttl: int = 3600) -> str:
             "user_id": f"user-{i:05d}",
             "role": "member",
             "email": f"user-{i:05d}@bench.invalid",
+            "iss": JWT_ISSUER,
+            "aud": JWT_AUDIENCE,
             "iat": now,
             "exp": now + ttl,
         },
@@ -151,6 +156,8 @@ def bench_config(
     _set(cfg, "data.redis.addr", redis_addr)
     _set(cfg, "middleware.auth.enabled", stack)
     _set(cfg, "middleware.auth.jwt_secret", "${JWT_SECRET}")
+    _set(cfg, "middleware.auth.issuer", "${JWT_ISSUER}")
+    _set(cfg, "middleware.auth.audience", "${JWT_AUDIENCE}")
     _set(cfg, "middleware.ratelimit.enabled", stack)
     _set(cfg, "middleware.ratelimit.key", "user")
     _set(cfg, "middleware.ratelimit.default_limit", 10_000_000)
@@ -205,7 +212,9 @@ class Service:
         return "http://" + admin_addr(f"127.0.0.1:{self.port}")
 
     def start(self) -> Service:
-        env = dict(os.environ, JWT_SECRET=JWT_SECRET)
+        env = dict(
+            os.environ, JWT_SECRET=JWT_SECRET, JWT_ISSUER=JWT_ISSUER, JWT_AUDIENCE=JWT_AUDIENCE
+        )
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(self.binary), "-conf", str(self.config)],

@@ -29,6 +29,7 @@ import bench_audit
 import bench_cli
 import bench_fleet_update
 import bench_go
+import bench_jwt_keys
 import bench_load
 import bench_render
 import patchcfg
@@ -41,6 +42,7 @@ BENCHES: list[tuple[str, str, Callable[[Context], BenchResult]]] = [
     ("patch_config", "patch-config across a fleet of configs", patchcfg.run),
     ("fleet_update", "Fleet update", bench_fleet_update.run),
     ("go_middleware", "Go middleware benchmarks", bench_go.run),
+    ("jwt_keys", "JWT verify per algorithm, key sets (issue 14)", bench_jwt_keys.run_bench),
     ("load", "Load at 1,000 RPS", bench_load.run_load),
     ("fail_closed", "Fail-closed under load", bench_load.run_fail_closed),
     ("audit", "svcgen audit against go vet", bench_audit.run),

@@ -26,6 +26,7 @@ BENCH = ROOT / "bench"
 sys.path.append(str(BENCH))  # bench/ is not a package; its module names are unique
 
 import bench_go  # noqa: E402  (bench/ is not a package)
+import bench_jwt_keys  # noqa: E402
 import bench_load  # noqa: E402
 
 BENCHES = [
@@ -34,6 +35,7 @@ BENCHES = [
     "patch_config",
     "fleet_update",
     "go_middleware",
+    "jwt_keys",
     "load",
     "fail_closed",
     "audit",
@@ -50,6 +52,7 @@ REQUIRED = {
     "patch_config": ["svcgen patch-config"],
     "fleet_update": ["--jobs 1", "--jobs 2", "speed-up"],
     "go_middleware": ["`"],
+    "jwt_keys": ["HS256", "RS256", "ES256", "EdDSA", "auth_valid_hs256"],
     "load": ["p50", "p99", "max latency", "error rate", "CPU", "RSS", "highest rate"],
     "fail_closed": ["SERVICE_DEGRADED", "recovery", "panics", "go_goroutines", "lost"],
     "audit": ["audit one service", "-service fleet"],
@@ -223,3 +226,31 @@ def test_load_bench_tokens_are_hs256_jwts() -> None:
         bench_load.JWT_SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256
     ).digest()
     assert unb64(sig) == expected
+
+
+JWT_OUTPUT = """\
+BenchmarkVerifyAlgorithms/legacy_hs256_baseline-2    2000    6000 ns/op    2184 B/op    36 allocs/op
+BenchmarkVerifyAlgorithms/legacy_hs256_baseline-2    2000    8000 ns/op    2184 B/op    36 allocs/op
+BenchmarkVerifyAlgorithms/HS256-2    2000    12000 ns/op    2272 B/op    40 allocs/op
+BenchmarkVerifyAlgorithms/HS256-2    2000    7000 ns/op    2272 B/op    40 allocs/op
+BenchmarkVerifyAlgorithms/HS256-2    2000    11000 ns/op    2272 B/op    40 allocs/op
+BenchmarkAuth/bare-2    2000    10 ns/op    0 B/op    0 allocs/op
+BenchmarkAuth/auth_valid_hs256-2  2000  9010 ns/op  7000 cpu-ns/op  2680 B/op  39 allocs/op
+"""
+
+
+def test_jwt_keys_verdicts_use_the_median_against_the_targets() -> None:
+    runs = bench_jwt_keys.parse(JWT_OUTPUT)
+    hs = runs["BenchmarkVerifyAlgorithms/HS256"]
+    assert (hs.median, hs.best, hs.allocs_op) == (11000, 7000, 40)
+    verdicts = bench_jwt_keys.verdicts(runs)
+    assert "11,000 ns/op median (fastest run 7,000)" in verdicts[0]
+    assert verdicts[0].endswith("**missed**.")
+    assert "9,000 ns/op median" in verdicts[1] and verdicts[1].endswith("**met**.")
+    mw = runs["BenchmarkAuth/auth_valid_hs256"]
+    assert (mw.cpu, mw.bytes_op, mw.allocs_op) == ([7000], 2680, 39)
+    assert [b.bytes_op for b in bench_go.parse(JWT_OUTPUT) if b.name.endswith("hs256")][-1] == 2680
+    rows = bench_jwt_keys.table(runs)
+    assert any(
+        r.startswith("| `BenchmarkVerifyAlgorithms/HS256` | 11,000 | 7,000 | n/a |") for r in rows
+    )

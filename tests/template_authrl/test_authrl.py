@@ -37,6 +37,9 @@ TEMPLATE_DIR = ROOT / "templates" / "go-service"
 SERVICE = "demo"
 SECRET = "authrl-e2e-secret-0123456789abcdef0123"
 WRONG_SECRET = "another-secret-entirely-0123456789abcdef"
+# config-production.yaml requires the tokens' issuer and audience (issue 14).
+ISSUER = "https://idp.example.com"
+AUDIENCE = SERVICE
 
 pytestmark = pytest.mark.slow
 
@@ -94,6 +97,8 @@ def claims(**over: Any) -> dict[str, Any]:
         "user_id": "u-42",
         "role": "admin",
         "email": "u42@example.com",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
         "exp": int(time.time()) + 3600,
     }
     base.update(over)
@@ -270,6 +275,18 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
         srv.kill()
 
 
+def service_env(secret: str = SECRET, **over: str) -> dict[str, str]:
+    """What the production config needs from the environment; over replaces or unsets ("")."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "JWT_SECRET": secret,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+    }
+    env.update(over)
+    return {k: v for k, v in env.items() if k == "JWT_SECRET" or v}
+
+
 def load_config(project: Path, name: str, redis: RedisServer) -> dict[str, Any]:
     cfg: dict[str, Any] = yaml.safe_load((project / "configs" / name).read_text())
     cfg["data"]["redis"]["addr"] = f"127.0.0.1:{redis.port}"
@@ -292,8 +309,7 @@ def start_service(
         cfg = load_config(project, config_name, redis)
         if edit is not None:
             edit(cfg)
-        env = {"PATH": os.environ.get("PATH", ""), "JWT_SECRET": secret}
-        svc = Service(binary, tmp_path, cfg, env)
+        svc = Service(binary, tmp_path, cfg, service_env(secret))
         svc.start()
         started.append(svc)
         return svc
@@ -323,17 +339,31 @@ def test_shipped_configs_fail_closed_only_in_production(project: Path) -> None:
         assert "addr" in cfg["data"]["redis"]
     assert dev["middleware"]["ratelimit"]["fail_closed"] is False
     assert prod["middleware"]["ratelimit"]["fail_closed"] is True
+    # Production requires the tokens' issuer and audience, from the environment.
+    assert prod["middleware"]["auth"]["issuer"] == "${JWT_ISSUER}"
+    assert prod["middleware"]["auth"]["audience"] == "${JWT_AUDIENCE}"
 
 
 @pytest.mark.parametrize(
-    ("secret", "needle"),
-    [("", "JWT_SECRET"), ("too-short", "middleware.auth.jwt_secret")],
+    ("env", "needle"),
+    [
+        ({"JWT_SECRET": ""}, "JWT_SECRET"),
+        ({"JWT_SECRET": "too-short"}, "middleware.auth.jwt_secret"),
+        ({"JWT_ISSUER": ""}, "middleware.auth.issuer: environment variable JWT_ISSUER"),
+        ({"JWT_AUDIENCE": ""}, "middleware.auth.audience: environment variable JWT_AUDIENCE"),
+    ],
+    ids=["no-secret", "short-secret", "no-issuer", "no-audience"],
 )
-def test_refuses_to_start_without_a_strong_secret(
-    binary: Path, project: Path, tmp_path: Path, redis: RedisServer, secret: str, needle: str
+def test_production_refuses_to_start_without_its_variables(
+    binary: Path,
+    project: Path,
+    tmp_path: Path,
+    redis: RedisServer,
+    env: dict[str, str],
+    needle: str,
 ) -> None:
     cfg = load_config(project, "config-production.yaml", redis)
-    svc = Service(binary, tmp_path, cfg, {"PATH": os.environ.get("PATH", ""), "JWT_SECRET": secret})
+    svc = Service(binary, tmp_path, cfg, service_env(**env))
     proc = subprocess.run(
         [str(binary), "-conf", str(svc.conf)],
         env=svc.env,
@@ -348,6 +378,13 @@ def test_refuses_to_start_without_a_strong_secret(
 
 # --- auth ------------------------------------------------------------------------
 
+INVALID = "invalid bearer token"
+
+
+def without(c: dict[str, Any], name: str) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k != name}
+
+
 AUTH_CASES: list[tuple[str, Callable[[], str | None], str, str]] = [
     ("no token", lambda: None, "missing", "missing bearer token"),
     ("numeric user_id", lambda: jwt(claims(user_id=42)), "bad_claims", "invalid bearer token"),
@@ -356,6 +393,9 @@ AUTH_CASES: list[tuple[str, Callable[[], str | None], str, str]] = [
     ("alg none", lambda: jwt(claims(), alg="none"), "bad_algorithm", "invalid bearer token"),
     ("expired", lambda: jwt(claims(exp=int(time.time()) - 60)), "expired", "bearer token expired"),
     ("wrong key", lambda: jwt(claims(), key=WRONG_SECRET), "bad_signature", "invalid bearer token"),
+    ("wrong issuer", lambda: jwt(claims(iss="https://x.example")), "bad_claims", INVALID),
+    ("wrong audience", lambda: jwt(claims(aud="other-svc")), "bad_claims", INVALID),
+    ("no audience", lambda: jwt(without(claims(), "aud")), "bad_claims", INVALID),
     ("garbage", lambda: "not.a.jwt", "malformed", "invalid bearer token"),
 ]
 

@@ -10,6 +10,7 @@ this issue changed run with the real toolchain; the topology tests carry the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -59,10 +60,12 @@ def test_breaker_and_key_selection(project: Path) -> None:
         project,
         "-v",
         "-run",
-        "CallerDeadlines|FiveConsecutive5xx|RetriedCallCountsOnce|429|KeySet|Legacy|JWKS|StaticKeyRotation",
+        "CallerDeadlines|FiveConsecutive5xx|RetriedCallCountsOnce|429|KeySet|Legacy|JWKS|StaticKeyRotation"
+        "|ProductionRequiresIssuerAndAudience",
         "./internal/platform/httpclient/",
         "./internal/platform/auth/",
         "./internal/server/",
+        "./internal/config/",
     )
     for name in (
         "TestCallerDeadlinesLeaveBreakerClosed",
@@ -71,6 +74,7 @@ def test_breaker_and_key_selection(project: Path) -> None:
         "TestJWKSRotationMidTest",
         "TestJWKSThroughHandler",
         "TestStaticKeyRotation",
+        "TestProductionRequiresIssuerAndAudience",
     ):
         assert f"--- PASS: {name}" in out, out
 
@@ -91,11 +95,19 @@ def test_redis_topologies(project: Path) -> None:
         "-run",
         "Topology",
         "./internal/platform/ratelimit/",
+        "./internal/server/",
     )
     for name in (
         "TestTopologyClusterSameDecisionsAsSingleNode",
         "TestTopologySentinelFailover",
         "TestTopologyTLS",
+        "TestTopologyACLUser",
+        # The failover through the HTTP handler, in each fail_closed mode.
+        "TestTopologySentinelFailoverThroughHandler/fail_closed=true",
+        "TestTopologySentinelFailoverThroughHandler/fail_closed=false",
     ):
         assert f"--- PASS: {name}" in out, out
     assert "SKIP" not in out, out
+    for mode in ("true", "false"):
+        m = re.search(rf"fail_closed={mode}: (\d+) degraded", out)
+        assert m and int(m.group(1)) > 0, f"no request met the switch (fail_closed={mode}):\n{out}"

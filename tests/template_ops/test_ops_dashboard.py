@@ -21,7 +21,7 @@ Render = Callable[..., Path]
 
 # Metric families that exist only with a feature, and must then appear on the dashboard.
 FEATURE_METRICS = {
-    "auth": {"auth_failures_total"},
+    "auth": {"auth_failures_total", "auth_jwks_refresh_total"},
     "ratelimit": {"rate_limit_blocked_total", "rate_limit_errors_total"},
     "httpclient": {
         "circuit_breaker_state",
@@ -116,6 +116,23 @@ def test_dashboard_covers_the_brief(ops_render: Render) -> None:
         "1": "open",
         "2": "half-open",
     }
+
+
+def test_dashboard_shows_unknown_key(ops_render: Render) -> None:
+    """A token signed by a kid in no key set (issue 14) has its own series."""
+    dash = _dashboard(ops_render(features=ALL_FEATURES))
+    unknown = [
+        (p["title"], t)
+        for p in dash["panels"]
+        for t in p.get("targets", [])
+        if 'reason="unknown_key"' in t["expr"]
+    ]
+    assert unknown, 'no series for auth_failures_total{reason="unknown_key"}'
+    title, target = unknown[0]
+    assert "auth_failures_total" in target["expr"] and "unknown_key" in target["legendFormat"]
+    assert "unknown" in title.lower()
+    by_reason = next(p for p in dash["panels"] if p["title"] == "Auth failures by reason")
+    assert "unknown_key" in by_reason["description"]
 
 
 def test_dashboard_follows_http_port_and_name(ops_render: Render) -> None:

@@ -180,8 +180,17 @@ def test_config_and_secrets_are_wired(ops_render: Render, features: tuple[str, .
     if "auth" in features:
         ref = env["JWT_SECRET"]["valueFrom"]["secretKeyRef"]
         assert ref == {"name": "demo-secrets", "key": "jwt-secret"}
+        # The tokens' issuer and audience are required in production and not secret:
+        # they come from the config's ConfigMap, whose creation command sets them.
+        auth = config["middleware"]["auth"]
+        assert (auth["issuer"], auth["audience"]) == ("${JWT_ISSUER}", "${JWT_AUDIENCE}")
+        for var, key in (("JWT_ISSUER", "jwt-issuer"), ("JWT_AUDIENCE", "jwt-audience")):
+            cm = env[var]["valueFrom"]["configMapKeyRef"]
+            assert cm == {"name": volume["configMap"]["name"], "key": key}, var
+            assert f"--from-literal={key}=" in (project / "deploy/README.md").read_text(), key
     else:
         assert "JWT_SECRET" not in env
+        assert "JWT_ISSUER" not in env and "JWT_AUDIENCE" not in env
         assert "secret" not in (project / "deploy/k8s/deployment.yaml").read_text().lower()
     for var in env.values():
         assert "value" not in var or "SECRET" not in var["name"], "secrets never inline"

@@ -46,24 +46,27 @@ var _ jwt.ClaimsValidator = (*rawClaims)(nil)
 
 // UnmarshalJSON accepts any JSON object.
 func (r *rawClaims) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+	m, ok := scanClaims(b)
+	if !ok {
+		var err error
+		if m, err = claimsFromMap(b); err != nil {
+			return err
+		}
 	}
 	*r = rawClaims{}
-	r.exp = r.date(m, "exp")
-	r.nbf = r.date(m, "nbf")
-	r.iat = r.date(m, "iat")
-	if raw, ok := m["user_id"]; !ok {
+	r.exp = r.date(m[claimExp], "exp")
+	r.nbf = r.date(m[claimNbf], "nbf")
+	r.iat = r.date(m[claimIat], "iat")
+	if raw := m[claimUserID]; raw == nil {
 		r.fail(fmt.Errorf("%w: claim \"user_id\" is required", ErrBadClaims))
 	} else if r.c.UserID = r.str(raw, "user_id"); r.c.UserID == "" {
 		r.fail(fmt.Errorf("%w: claim \"user_id\" is empty", ErrBadClaims))
 	}
-	r.c.Role = r.str(m["role"], "role")
-	r.c.Email = r.str(m["email"], "email")
-	r.c.Subject = r.str(m["sub"], "sub")
-	r.c.Issuer = r.str(m["iss"], "iss")
-	r.c.Audience = r.aud(m["aud"])
+	r.c.Role = r.str(m[claimRole], "role")
+	r.c.Email = r.str(m[claimEmail], "email")
+	r.c.Subject = r.str(m[claimSub], "sub")
+	r.c.Issuer = r.str(m[claimIss], "iss")
+	r.c.Audience = r.aud(m[claimAud])
 	if r.exp != nil {
 		r.c.ExpiresAt = r.exp.Time
 	}
@@ -117,9 +120,8 @@ const maxDateSeconds = float64(math.MaxInt64 / int64(time.Second))
 
 // date decodes a NumericDate claim, which must be a finite JSON number when
 // present.
-func (r *rawClaims) date(m map[string]json.RawMessage, name string) *jwt.NumericDate {
-	raw, ok := m[name]
-	if !ok {
+func (r *rawClaims) date(raw json.RawMessage, name string) *jwt.NumericDate {
+	if raw == nil {
 		return nil
 	}
 	// raw is a valid JSON value: one that starts with '-' or a digit is a
