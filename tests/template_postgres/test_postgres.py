@@ -181,7 +181,19 @@ def test_migrate_command_up_down_status(binary: Path, cluster: Cluster, tmp_path
 def test_go_integration_tests_run_against_postgres(project: Path, cluster: Cluster) -> None:
     dsn = cluster.create_db("go_integration")
     proc = subprocess.run(
-        ["go", "test", "-race", "-count=1", "-v", "-run", "Integration", "./internal/store/"],
+        [
+            "go",
+            "test",
+            "-race",
+            "-tags",
+            "integration",
+            "-count=1",
+            "-v",
+            "-run",
+            "Integration",
+            "./internal/store/",
+            f"./cmd/{SERVICE}/",
+        ],
         cwd=project,
         env={**go_env(), "TEST_DATABASE_URL": dsn},
         capture_output=True,
@@ -200,6 +212,8 @@ def test_go_integration_tests_run_against_postgres(project: Path, cluster: Clust
         "statement_timeout",
     ):
         assert re.search(rf"--- PASS: TestIntegrationPostgres/\S*{re.escape(sub)}", out), sub
+    # The whole service against the database, and `migrate status|down|up` (cmd/).
+    assert "--- PASS: TestIntegrationServiceWithPostgres" in out, out[-20000:]
 
 
 class TableLock:
