@@ -36,6 +36,7 @@ BENCHES = [
     "go_middleware",
     "load",
     "fail_closed",
+    "postgres",
 ]
 PLOTS = {
     "load": "load-latency.png",
@@ -51,6 +52,7 @@ REQUIRED = {
     "go_middleware": ["`"],
     "load": ["p50", "p99", "max latency", "error rate", "CPU", "RSS", "highest rate"],
     "fail_closed": ["SERVICE_DEGRADED", "recovery", "panics", "go_goroutines", "lost"],
+    "postgres": ["`store.List`"],
 }
 
 

@@ -59,7 +59,7 @@ func schemaPool(t *testing.T, o Options) *Options {
 }
 
 func TestIntegrationMigrateHealthAndPoolMetrics(t *testing.T) {
-	opts := schemaPool(t, Options{MaxConns: 2, StatementTimeout: 300 * time.Millisecond})
+	opts := schemaPool(t, Options{MaxConns: 2, StatementTimeout: 10 * time.Second})
 	ctx := context.Background()
 	pool, err := New(ctx, *opts)
 	if err != nil {
@@ -101,7 +101,16 @@ func TestIntegrationMigrateHealthAndPoolMetrics(t *testing.T) {
 	if err = Classify(err); !errors.Is(err, ErrUniqueViolation) {
 		t.Errorf("duplicate key = %v, want ErrUniqueViolation", err)
 	}
-	_, err = pool.Exec(ctx, "SELECT pg_sleep(3)")
+	// statement_timeout on a pool of its own: the main pool's is long enough
+	// for migrations on a loaded machine.
+	shortOpts := *opts
+	shortOpts.MaxConns, shortOpts.StatementTimeout = 1, 200*time.Millisecond
+	short, err := New(ctx, shortOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	_, err = short.Exec(ctx, "SELECT pg_sleep(3)")
 	if err = Classify(err); !errors.Is(err, ErrStatementTimeout) {
 		t.Errorf("pg_sleep past statement_timeout = %v, want ErrStatementTimeout", err)
 	}
