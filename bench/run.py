@@ -31,6 +31,7 @@ import bench_fleet_update
 import bench_go
 import bench_jwt_keys
 import bench_load
+import bench_postgres
 import bench_render
 import patchcfg
 import report
@@ -46,6 +47,7 @@ BENCHES: list[tuple[str, str, Callable[[Context], BenchResult]]] = [
     ("load", "Load at 1,000 RPS", bench_load.run_load),
     ("fail_closed", "Fail-closed under load", bench_load.run_fail_closed),
     ("audit", "svcgen audit against go vet", bench_audit.run),
+    ("postgres", "PostgreSQL repository: store.List vs raw pgx", bench_postgres.run),
 ]
 NAMES = [name for name, _, _ in BENCHES]
 BIG_DATA = ("latencies_ms", "timeline", "raw")  # kept out of benchmarks.json

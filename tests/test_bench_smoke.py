@@ -39,6 +39,7 @@ BENCHES = [
     "load",
     "fail_closed",
     "audit",
+    "postgres",
 ]
 PLOTS = {
     "load": "load-latency.png",
@@ -56,6 +57,7 @@ REQUIRED = {
     "load": ["p50", "p99", "max latency", "error rate", "CPU", "RSS", "highest rate"],
     "fail_closed": ["SERVICE_DEGRADED", "recovery", "panics", "go_goroutines", "lost"],
     "audit": ["audit one service", "-service fleet"],
+    "postgres": ["`store.List`"],
 }
 
 

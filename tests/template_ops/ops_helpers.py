@@ -15,7 +15,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
 
-ALL_FEATURES: tuple[str, ...] = ("ratelimit", "auth", "tracing", "httpclient", "worker")
+ALL_FEATURES: tuple[str, ...] = ("ratelimit", "auth", "tracing", "httpclient", "worker", "postgres")
 
 # all on, all off, and each single feature turned off
 FEATURE_SETS: list[tuple[str, ...]] = [

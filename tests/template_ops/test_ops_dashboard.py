@@ -29,6 +29,15 @@ FEATURE_METRICS = {
         "circuit_breaker_trips_total",
     },
     "worker": {"worker_runs_total", "worker_panics_total", "worker_last_run_timestamp_seconds"},
+    "postgres": {
+        "db_connections_in_use",
+        "db_connections_idle",
+        "db_connections_open",
+        "db_connections_max",
+        "db_connection_wait_total",
+        "db_connection_wait_seconds_total",
+        "db_connection_acquire_canceled_total",
+    },
 }
 CORE_METRICS = {
     "http_request_duration_seconds_count",

@@ -191,7 +191,16 @@ def test_config_and_secrets_are_wired(ops_render: Render, features: tuple[str, .
     else:
         assert "JWT_SECRET" not in env
         assert "JWT_ISSUER" not in env and "JWT_AUDIENCE" not in env
-        assert "secret" not in (project / "deploy/k8s/deployment.yaml").read_text().lower()
+        if "postgres" not in features:
+            assert "secret" not in (project / "deploy/k8s/deployment.yaml").read_text().lower()
+    if "postgres" in features:
+        # The DSN holds the database password: a Secret, like the JWT secret.
+        assert config["data"]["postgres"]["dsn"] == "${DATABASE_URL}"
+        ref = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "demo-secrets", "key": "database-url"}
+        assert "--from-literal=database-url=" in (project / "deploy/README.md").read_text()
+    else:
+        assert "DATABASE_URL" not in env
     for var in env.values():
         assert "value" not in var or "SECRET" not in var["name"], "secrets never inline"
 

@@ -1,4 +1,4 @@
-"""Every feature combination renders a valid operations pack (deploy/ only, 2^5 renders)."""
+"""Every feature combination renders a valid operations pack (deploy/ only, 2^6 renders)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def test_pack_is_valid_for_every_combination(tmp_path: Path, features: tuple[str
     for feature, marker in {
         "ratelimit": "RateLimitErrors",
         "httpclient": "CircuitBreakerOpen",
+        "postgres": "DBPoolExhausted",
     }.items():
         assert (marker in readme) == (feature in features), f"README and {feature} disagree"
     promtool = find_tool("promtool")

@@ -100,15 +100,18 @@ def binary(project: Path) -> Path:
     return out
 
 
-def write_config(path: Path, port: int, **pg: Any) -> Path:
+def write_config(path: Path, port: int, health: dict[str, str] | None = None, **pg: Any) -> Path:
     settings = {"max_conns": 4, "min_conns": 0, "statement_timeout": "5s", **pg}
     lines = "".join(f"    {k}: {v}\n" for k, v in settings.items())
+    probes = {"cache_ttl": "100ms", "refresh_interval": "100ms", **(health or {})}
     path.write_text(
         "server:\n  http:\n"
         f"    addr: 127.0.0.1:{port}\n    shutdown_timeout: 5s\n    shutdown_delay: 0s\n"
         f"  admin:\n    addr: 127.0.0.1:{free_port()}\n"
-        "health:\n  cache_ttl: 100ms\n  refresh_interval: 100ms\n"
-        'data:\n  postgres:\n    dsn: "${DATABASE_URL}"\n' + lines
+        "health:\n"
+        + "".join(f"  {k}: {v}\n" for k, v in probes.items())
+        + 'data:\n  postgres:\n    dsn: "${DATABASE_URL}"\n'
+        + lines
     )
     return path
 
@@ -178,7 +181,19 @@ def test_migrate_command_up_down_status(binary: Path, cluster: Cluster, tmp_path
 def test_go_integration_tests_run_against_postgres(project: Path, cluster: Cluster) -> None:
     dsn = cluster.create_db("go_integration")
     proc = subprocess.run(
-        ["go", "test", "-race", "-count=1", "-v", "-run", "Integration", "./internal/store/"],
+        [
+            "go",
+            "test",
+            "-race",
+            "-tags",
+            "integration",
+            "-count=1",
+            "-v",
+            "-run",
+            "Integration",
+            "./internal/store/",
+            f"./cmd/{SERVICE}/",
+        ],
         cwd=project,
         env={**go_env(), "TEST_DATABASE_URL": dsn},
         capture_output=True,
@@ -197,59 +212,112 @@ def test_go_integration_tests_run_against_postgres(project: Path, cluster: Clust
         "statement_timeout",
     ):
         assert re.search(rf"--- PASS: TestIntegrationPostgres/\S*{re.escape(sub)}", out), sub
+    # The whole service against the database, and `migrate status|down|up` (cmd/).
+    assert "--- PASS: TestIntegrationServiceWithPostgres" in out, out[-20000:]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, open: since the admin-listener merge (#12) the wait this test sees can be "
-    "the readiness check's own ping (max_conns 1), so db_connections_in_use may read 0; "
-    "the assertion needs the request's wait isolated (see the round-2 closing note)",
-)
+class TableLock:
+    """An ACCESS EXCLUSIVE lock on a table, held by a psql session until release()."""
+
+    def __init__(self, cluster: Cluster, db: str, table: str) -> None:
+        self.cluster, self.db, self.table = cluster, db, table
+        self.proc = subprocess.Popen(
+            [
+                str(cluster.bin / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(cluster.port),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Aq",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.proc.stdin
+        self.proc.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\n")
+        self.proc.stdin.flush()
+        wait_until("the table lock", lambda: self.count(granted=True) > 0)
+
+    def count(self, *, granted: bool) -> int:
+        sql = (
+            f"SELECT count(*) FROM pg_locks WHERE relation = '{self.table}'::regclass"
+            f" AND granted = {str(granted).lower()}"
+        )
+        return int(self.cluster.psql(sql, self.db).strip())
+
+    def release(self) -> None:
+        if self.proc.poll() is None:
+            out, _ = self.proc.communicate("COMMIT;\n", timeout=30)
+            assert self.proc.returncode == 0, out
+
+
 def test_pool_exhaustion_counts_waits(binary: Path, cluster: Cluster, tmp_path: Path) -> None:
     dsn = cluster.create_db("exhaust")
     port = free_port()
-    conf = write_config(tmp_path / "c.yaml", port, max_conns=1)
+    # The readiness check's ping also needs the one connection. The checks
+    # run once at start-up and are then cached for an hour with no background
+    # refresh, so while this test runs the two requests are the pool's only
+    # users and every counted wait is theirs.
+    conf = write_config(
+        tmp_path / "c.yaml", port, max_conns=1, health={"cache_ttl": "1h", "refresh_interval": "1h"}
+    )
     assert migrate(binary, conf, dsn, "up").returncode == 0
     svc = Service(binary, conf, dsn, port)
+    lock: TableLock | None = None
     try:
         wait_until("/readyz 200", lambda: http_get(svc.admin + "/readyz")[0] == 200)
         assert svc.metric("db_connections_max") == 1
-        before = svc.metric("db_connection_wait_total")
-        # Hold a lock on items for 2s, so the first request keeps the one
-        # connection and the second waits for it.
-        locker = threading.Thread(
-            target=cluster.psql,
-            args=(
-                "BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;",
-                "exhaust",
-            ),
-        )
-        locker.start()
-        wait_until(
-            "the lock",
-            lambda: (
-                cluster.psql(
-                    "SELECT count(*) FROM pg_locks WHERE relation = 'items'::regclass AND granted",
-                    "exhaust",
-                ).strip()
-                != "0"
-            ),
-        )
+        assert svc.metric("db_connections_in_use") == 0
+        waits = svc.metric("db_connection_wait_total")
+        wait_seconds = svc.metric("db_connection_wait_seconds_total")
+
+        # The first request's query blocks on the lock while it holds the
+        # pool's one connection.
+        lock = TableLock(cluster, "exhaust", "items")
         results: list[tuple[int, str]] = []
-        reqs = [
-            threading.Thread(target=lambda: results.append(http_get(svc.url + "/v1/items")))
-            for _ in range(2)
-        ]
-        for r in reqs:
-            r.start()
-        wait_until("a connection wait", lambda: svc.metric("db_connection_wait_total") > before)
+
+        def get() -> None:
+            results.append(http_get(svc.url + "/v1/items"))
+
+        first = threading.Thread(target=get)
+        first.start()
+        wait_until("the first query to block on the lock", lambda: lock.count(granted=False) == 1)
         assert svc.metric("db_connections_in_use") == 1
-        for r in reqs:
-            r.join()
-        locker.join()
+        assert svc.metric("db_connections_idle") == 0
+        assert svc.metric("db_connections_open") == 1
+
+        # The second request waits in the pool for that connection. pgxpool
+        # counts a wait when it ends (the acquire succeeds), so the counter
+        # has not moved yet.
+        second = threading.Thread(target=get)
+        second.start()
+        wait_until("both requests in flight", lambda: svc.metric("http_in_flight_requests") == 2)
+        time.sleep(0.5)  # let the second request reach the pool's Acquire (from the handler: µs)
+        assert lock.count(granted=False) == 1, "a second connection reached PostgreSQL"
+        assert svc.metric("db_connection_wait_total") == waits
+        assert not results, results
+
+        lock.release()
+        first.join(timeout=30)
+        second.join(timeout=30)
         assert [s for s, _ in results] == [200, 200], results
-        assert svc.metric("db_connection_wait_seconds_total") > 0
+        # Exactly one acquire waited: the second request's.
+        assert svc.metric("db_connection_wait_total") == waits + 1
+        assert svc.metric("db_connection_wait_seconds_total") > wait_seconds
+        assert svc.metric("db_connection_acquire_canceled_total") == 0
+        assert svc.metric("db_connections_in_use") == 0
+        assert svc.metric("db_connections_idle") == 1
     finally:
+        if lock is not None:
+            lock.release()
         svc.stop()
 
 

@@ -35,10 +35,12 @@ func NewCollector(pool Stater) *Collector {
 			"Connections open and idle.", nil, nil),
 		maxConns: prometheus.NewDesc("db_connections_max",
 			"The most connections the pool opens (data.postgres.max_conns).", nil, nil),
+		// pgxpool counts a wait (and its time) when it ends with a
+		// connection: an acquire still waiting shows up on the next scrape.
 		waits: prometheus.NewDesc("db_connection_wait_total",
-			"Acquires that had to wait for a connection.", nil, nil),
+			"Acquires that had to wait for a connection, counted when the wait ends.", nil, nil),
 		waitSeconds: prometheus.NewDesc("db_connection_wait_seconds_total",
-			"Time spent waiting for a connection, in seconds.", nil, nil),
+			"Time spent waiting for a connection, in seconds, counted when the wait ends.", nil, nil),
 		canceled: prometheus.NewDesc("db_connection_acquire_canceled_total",
 			"Acquires canceled (context done) while waiting.", nil, nil),
 	}
