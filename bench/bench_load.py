@@ -151,6 +151,10 @@ def bench_config(
     _set(cfg, "data.redis.addr", redis_addr)
     _set(cfg, "middleware.auth.enabled", stack)
     _set(cfg, "middleware.auth.jwt_secret", "${JWT_SECRET}")
+    # The bench's own tokens carry neither iss nor aud (the development
+    # config checks both, for its published development secret).
+    _set(cfg, "middleware.auth.issuer", "")
+    _set(cfg, "middleware.auth.audience", "")
     _set(cfg, "middleware.ratelimit.enabled", stack)
     _set(cfg, "middleware.ratelimit.key", "user")
     _set(cfg, "middleware.ratelimit.default_limit", 10_000_000)
