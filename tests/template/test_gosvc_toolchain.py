@@ -93,9 +93,25 @@ def test_go_vet(default_service: Path) -> None:
 
 
 def test_go_test_race_and_coverage(default_service: Path, tmp_path: Path) -> None:
+    """Coverage is measured over unit + integration tests (build tag integration), as CI does.
+
+    The integration tests start their own redis-server (package redistest).
+    """
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is required (apt-get install redis-server)")
     profile = tmp_path / "cover.out"
     proc = run(
-        ["go", "test", "-race", "-count=1", f"-coverprofile={profile}", "./..."], default_service
+        [
+            "go",
+            "test",
+            "-race",
+            "-count=1",
+            "-tags",
+            "integration",
+            f"-coverprofile={profile}",
+            "./...",
+        ],
+        default_service,
     )
     assert "FAIL" not in proc.stdout
     assert "no test files" not in proc.stdout, f"every package has tests:\n{proc.stdout}"

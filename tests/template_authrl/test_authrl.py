@@ -40,6 +40,7 @@ WRONG_SECRET = "another-secret-entirely-0123456789abcdef"
 # config-production.yaml requires the tokens' issuer and audience (issue 14).
 ISSUER = "https://idp.example.com"
 AUDIENCE = SERVICE
+DEV_SECRET = "development-only-secret-do-not-deploy-0123456789"  # configs/config.yaml
 
 pytestmark = pytest.mark.slow
 
@@ -325,10 +326,15 @@ def start_service(
 def test_shipped_configs_fail_closed_only_in_production(project: Path) -> None:
     dev = yaml.safe_load((project / "configs" / "config.yaml").read_text())
     prod = yaml.safe_load((project / "configs" / "config-production.yaml").read_text())
+    # Production reads its secret from the environment; development ships the
+    # published development secret, which only a config with allow_dev_secret takes.
+    assert prod["middleware"]["auth"]["jwt_secret"] == "${JWT_SECRET}"
+    assert "allow_dev_secret" not in prod["middleware"]["auth"]
+    assert dev["middleware"]["auth"]["jwt_secret"] == DEV_SECRET
+    assert dev["middleware"]["auth"]["allow_dev_secret"] is True
     for cfg in (dev, prod):
         auth = cfg["middleware"]["auth"]
         assert auth["enabled"] is True
-        assert auth["jwt_secret"] == "${JWT_SECRET}"
         assert auth["algorithms"] == ["HS256"]
         assert auth["skip_paths"] == ["/healthz", "/readyz", "/metrics"]
         rl = cfg["middleware"]["ratelimit"]
@@ -514,7 +520,7 @@ def test_outage_fail_open_passes_traffic(
     start_service: Callable[..., Service], redis: RedisServer
 ) -> None:
     svc = start_service("config.yaml")
-    token = jwt(claims())
+    token = jwt(claims(iss=f"{SERVICE}-dev", aud=SERVICE), key=DEV_SECRET)
     assert svc.get("/v1/whoami", token).status == 200
     redis.kill()
     for _ in range(5):
@@ -558,7 +564,18 @@ def test_failure_mode_local_overrides_fail_closed(
 def test_go_integration_tests_run_against_redis(project: Path) -> None:
     redis_server_binary()
     proc = subprocess.run(
-        ["go", "test", "-race", "-count=1", "-v", "-run", "Integration", "./..."],
+        [
+            "go",
+            "test",
+            "-race",
+            "-count=1",
+            "-tags",
+            "integration",
+            "-v",
+            "-run",
+            "Integration",
+            "./...",
+        ],
         cwd=project,
         env=go_env(),
         capture_output=True,

@@ -322,3 +322,71 @@ def test_benchmark_gate_fails_over_10_percent(
     assert (res.returncode == 0) == passes, f"{provider} at {new_ns} ns/op vs 100: {out}"
     if not passes:
         assert "over the 10% limit" in out
+
+
+# --- unit tests alone, and coverage over unit + integration (issue 12, build tags) --------------
+
+
+def _coverage_job_and_unit_job(
+    jobs: dict[str, dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    cover = [j for j in jobs.values() if "-coverprofile" in _text(j)]
+    assert len(cover) == 1, "one job measures coverage"
+    unit = [
+        j
+        for j in jobs.values()
+        if re.search(r"go test -race \./\.\.\.", _text(j)) and "-tags" not in _text(j)
+    ]
+    assert len(unit) == 1, "one job runs the unit tests alone (no build tag)"
+    return cover[0], unit[0]
+
+
+def test_gitlab_coverage_is_over_unit_and_integration(ops_render: Render) -> None:
+    project = ops_render(ci_provider="gitlab", features=ALL_FEATURES)
+    cover, unit = _coverage_job_and_unit_job(_gitlab_jobs(project))
+    script = "\n".join(cover["script"])
+    assert re.search(
+        r"go test -race -tags integration [^\n]*-coverprofile=coverage.out \./\.\.\.", script
+    )
+    assert [s["name"] for s in cover["services"]] == ["redis:7-alpine"]
+    assert cover["variables"]["REDIS_ADDR"] == "redis:6379"
+    assert "services" not in unit, "the unit tests need no Redis"
+
+
+def test_github_coverage_is_over_unit_and_integration(ops_render: Render) -> None:
+    project = ops_render(ci_provider="github", features=ALL_FEATURES)
+    cover, unit = _coverage_job_and_unit_job(_github_jobs(project))
+    step = next(s for s in cover["steps"] if "-coverprofile" in str(s.get("run", "")))
+    assert re.search(
+        r"go test -race -tags integration [^\n]*-coverprofile=coverage.out \./\.\.\.", step["run"]
+    )
+    assert cover["services"]["redis"]["image"] == "redis:7-alpine"
+    assert cover["services"]["redis"]["ports"] == ["6379:6379"]
+    assert cover["env"]["REDIS_ADDR"] == "localhost:6379"
+    assert "services" not in unit, "the unit tests need no Redis"
+
+
+def test_gitlab_without_ratelimit_has_no_redis_service(ops_render: Render) -> None:
+    project = ops_render(ci_provider="gitlab", features=[])
+    cover, _ = _coverage_job_and_unit_job(_gitlab_jobs(project))
+    assert "services" not in cover and "REDIS_ADDR" not in _text(cover)
+    assert "-tags integration" in _text(cover)
+
+
+def test_real_redis_go_tests_carry_the_integration_tag(ops_render: Render) -> None:
+    """A Go test that starts or reaches a real Redis must be behind //go:build integration."""
+    project = ops_render(ci_provider="both", features=ALL_FEATURES)
+    real_redis = re.compile(r"redistest\.Start\(|redis-server|REDIS_ADDR")
+    untagged = []
+    tagged = 0
+    for path in project.rglob("*_test.go"):
+        text = path.read_text()
+        is_tagged = text.startswith("//go:build integration\n")
+        tagged += is_tagged
+        # Benchmarks may use a real Redis when one is there; tests may not.
+        code = re.sub(r"//[^\n]*", "", text)
+        tests = re.split(r"\n(?=func Benchmark)", code)[0]
+        if not is_tagged and real_redis.search(tests):
+            untagged.append(str(path.relative_to(project)))
+    assert not untagged, f"real-Redis tests without the integration build tag: {untagged}"
+    assert tagged >= 4, "the integration tests exist"

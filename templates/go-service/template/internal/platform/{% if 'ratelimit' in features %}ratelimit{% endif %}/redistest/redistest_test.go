@@ -12,37 +12,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func checkStopRestart(t *testing.T, s *Server) {
-	t.Helper()
-	if err := Ping(s.Addr()); err != nil {
-		t.Fatalf("ping after Start: %v", err)
-	}
-	s.Stop(t)
-	if err := Ping(s.Addr()); err == nil {
-		t.Fatal("ping succeeded after Stop")
-	}
-	s.Stop(t) // idempotent
-	s.Restart(t)
-	if err := Ping(s.Addr()); err != nil {
-		t.Fatalf("ping after Restart: %v", err)
-	}
-}
-
-func TestIntegrationServer(t *testing.T) {
-	t.Setenv("REDIS_ADDR", "")
-	checkStopRestart(t, Start(t))
-}
-
-func TestIntegrationProxy(t *testing.T) {
-	up := Start(t)
-	t.Setenv("REDIS_ADDR", up.Addr())
-	s := Start(t)
-	if s.Addr() == up.Addr() {
-		t.Fatal("REDIS_ADDR mode must go through the proxy")
-	}
-	checkStopRestart(t, s)
-}
-
 func TestPingRefused(t *testing.T) {
 	port, err := freePort()
 	if err != nil {
