@@ -20,6 +20,7 @@ metrics, shedding, recovery, deadline, pre-auth limiter, auth, limiter).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -173,8 +174,10 @@ class RedisServer:
         if exe is None:
             pytest.fail("redis-server is required (apt-get install redis-server)")
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.dir)],
+            [
+                *(exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                *("--appendonly", "no", "--dir", str(self.dir)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -513,10 +516,9 @@ def raw_request(port: int, head: bytes) -> bytes:
     """Send a raw request head; return what the server answered (b"" when it
     closed the connection before answering)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        try:
+        # The server may stop reading and close early: read what it sent.
+        with contextlib.suppress(OSError):
             s.sendall(head)
-        except OSError:
-            pass  # the server may stop reading and close early: read what it sent
         chunks = []
         try:
             while chunk := s.recv(65536):
