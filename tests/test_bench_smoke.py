@@ -49,7 +49,16 @@ REQUIRED = {
     "patch_config": ["svcgen patch-config"],
     "fleet_update": ["--jobs 1", "--jobs 2", "speed-up"],
     "go_middleware": ["`"],
-    "load": ["p50", "p99", "max latency", "error rate", "CPU", "RSS", "highest rate"],
+    "load": [
+        "p50",
+        "p99",
+        "max latency",
+        "error rate",
+        "CPU",
+        "RSS",
+        "highest rate",
+        "false 503s",
+    ],
     "fail_closed": ["SERVICE_DEGRADED", "recovery", "panics", "go_goroutines", "lost"],
 }
 
