@@ -324,7 +324,13 @@ def test_production_config_refuses_the_dev_secret(project: Path) -> None:
         return subprocess.run(
             [str(binary), *prod, *args],
             cwd=project,
-            env={"PATH": os.environ["PATH"], "JWT_SECRET": secret},
+            env={
+                "PATH": os.environ["PATH"],
+                "JWT_SECRET": secret,
+                # config-production.yaml requires both (issue 14).
+                "JWT_ISSUER": "https://idp.example.com",
+                "JWT_AUDIENCE": SERVICE,
+            },
             capture_output=True,
             text=True,
             timeout=60,
