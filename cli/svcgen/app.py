@@ -150,7 +150,7 @@ def _light_coercion() -> None:
 
     class _Plain(_coercion.RuntimeParam):
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            leaf = self.annotation
+            leaf: Any = self.annotation
             if typing.get_origin(leaf) is list:
                 (leaf,) = typing.get_args(leaf)
                 items = value if isinstance(value, list | tuple) else [value]
