@@ -209,13 +209,22 @@ def run(files: list[str], ops: list[Op], opts: Options) -> Report:
         for r in results:
             if r.path == exc.path:
                 r.status, r.detail, r.exit_code = "error", exc.message, exc.exit_code
-        for path, saved in exc.left:
-            for r in results:
-                if r.path == path and r.path != exc.path:
-                    r.status, r.exit_code = "error", exc.exit_code
-                    r.detail = "left changed: could not be restored" + (
-                        f"; the original is saved as {saved}" if saved else ""
-                    )
+        left = dict(exc.left)
+        restored = set(exc.restored)
+        for r in changed:
+            if r.path == exc.path:
+                continue
+            if r.path in left:
+                r.status, r.exit_code = "error", exc.exit_code
+                r.detail = "left changed: could not be restored" + (
+                    f"; the original is saved as {left[r.path]}" if left[r.path] else ""
+                )
+            elif r.path in restored:
+                r.status = "rolled back"
+                r.detail = f"written, then restored to its original bytes: {exc.path} failed"
+            else:
+                r.status = "not written"
+                r.detail = f"left as it was: {exc.path} failed first"
         return Report(results, exc.exit_code, written=bool(exc.left), write_error=exc.message)
     return Report(results, EXIT_OK, written=True)
 

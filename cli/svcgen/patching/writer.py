@@ -56,9 +56,16 @@ class WriteFailed(InputFileError):
     """A write failed after preflight; what was written has been rolled back."""
 
     def __init__(
-        self, path: str, reason: str, left: list[tuple[str, str]], interrupted: bool = False
+        self,
+        path: str,
+        reason: str,
+        left: list[tuple[str, str]],
+        interrupted: bool = False,
+        restored: list[str] | None = None,
     ) -> None:
         self.path = path
+        #: files that were written, then restored to their original bytes
+        self.restored = restored or []
         if interrupted:
             self.exit_code = EXIT_ABORTED
         self.left = left  # (file left changed, where its original was saved or "")
@@ -318,17 +325,22 @@ def commit(changed: list[FileResult]) -> None:
         except BaseException as raised:
             discard(changed)
             left = rollback(written)
+            not_restored = {path for path, _ in left}
+            restored = [r.path for r in written if r.path not in not_restored]
             exc = raised.exc if isinstance(raised, _Failed) else raised
             failed = raised.result.path if isinstance(raised, _Failed) else ""
             failed = failed or (written[-1].path if written else "")
             if isinstance(exc, KeyboardInterrupt):
                 if left:
-                    raise WriteFailed(failed, "interrupted", left, interrupted=True) from exc
+                    raise WriteFailed(
+                        failed, "interrupted", left, interrupted=True, restored=restored
+                    ) from exc
                 raise exc from None
             if isinstance(exc, SvcgenError) and not left:
                 raise exc from None
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise WriteFailed(failed, reason or type(exc).__name__, left) from exc
+            reason = reason or type(exc).__name__
+            raise WriteFailed(failed, reason, left, restored=restored) from exc
 
 
 def _write_files(changed: list[FileResult], written: list[FileResult], pending: list[int]) -> None:
