@@ -89,11 +89,12 @@ def _listed_only() -> None:
     """Stands in for every command in the top-level help (see :func:`main`)."""
 
 
-def _make_app(full: bool) -> typer.Typer:
+def _make_app(full: bool, only: str | None = None) -> typer.Typer:
     """The Typer app. ``full=False`` gives the same top-level help without the
     commands' parameters: Typer analyses every parameter of every command
     before it prints anything, which the bare ``svcgen --help`` (or ``svcgen``)
-    does not need; that is most of its start-up cost."""
+    does not need; that is most of its start-up cost. ``only=NAME``: only that
+    command gets its parameters (the one being run); the others are listed."""
     import inspect
 
     made = typer.Typer(
@@ -108,10 +109,11 @@ def _make_app(full: bool) -> typer.Typer:
     for name, help_text, fn, cls in COMMANDS:
         first = help_text.strip().splitlines()[0]
         text = _keep_examples(help_text)
-        if full and "fleet" in inspect.signature(fn).parameters:
+        whole = full and only in (None, name)
+        if whole and "fleet" in inspect.signature(fn).parameters:
             text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
-        made.command(name, help=text, short_help=first, cls=cls if full else None)(
-            fn if full else _listed_only
+        made.command(name, help=text, short_help=first, cls=cls if whole else None)(
+            fn if whole else _listed_only
         )
     made.add_typer(template.app, name="template", short_help=template.HELP)
     made.callback()(_root)
@@ -217,6 +219,7 @@ _conventional_help()
 _light_coercion()
 app = _make_app(full=True)
 
+_NAMES = frozenset(name for name, _, _, _ in COMMANDS)
 _TOP_LEVEL_HELP: tuple[list[str], ...] = ([], ["--help"], ["-h"], ["-V"], ["--version"])
 
 
@@ -225,8 +228,13 @@ def main() -> None:
 
     install_signal_handlers()
     try:
-        if sys.argv[1:] in _TOP_LEVEL_HELP:
+        args = sys.argv[1:]
+        if args in _TOP_LEVEL_HELP:
             _make_app(full=False)()
+        elif args and args[0] in _NAMES and not any(k.endswith("_COMPLETE") for k in os.environ):
+            # one command is run: only its parameters are analysed (shell
+            # completion, which may ask about any command, takes the whole app)
+            _make_app(full=True, only=args[0])()
         else:
             app()
     except KeyboardInterrupt:  # outside any command (while parsing or completing)

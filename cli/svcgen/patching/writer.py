@@ -307,17 +307,11 @@ def commit(changed: list[FileResult]) -> None:
 
     Raises WriteFailed (after rolling back) or KeyboardInterrupt (after rolling
     back, on SIGINT, SIGTERM or SIGHUP)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     written: list[FileResult] = []
     with _signals_held() as pending:
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(16, len(changed)))) as pool:
-                for done in [pool.submit(unchanged_since_read, r) for r in changed]:
-                    done.result()
-                temps = [r.staged[0] for r in changed if r.staged is not None]
-                for done in [pool.submit(_fsync_path, t) for t in temps]:
-                    done.result()
+            _each_in_threads(unchanged_since_read, changed)
+            _each_in_threads(_fsync_path, [r.staged[0] for r in changed if r.staged is not None])
             _write_files(changed, written, pending)
             _fsync_dirs([r.target for r in written if r.write_mode == REPLACE])
             if pending:
@@ -355,8 +349,6 @@ def _write_files(changed: list[FileResult], written: list[FileResult], pending: 
             except BaseException as exc:
                 raise _Failed(r, exc) from exc
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     stop = threading.Event()
 
     def task(r: FileResult) -> None:
@@ -368,14 +360,40 @@ def _write_files(changed: list[FileResult], written: list[FileResult], pending: 
             stop.set()
             raise _Failed(r, exc) from exc
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        futures = [pool.submit(task, r) for r in changed]
+    _each_in_threads(task, changed)
+    if pending:
+        raise KeyboardInterrupt
+
+
+#: threads of the write phase (each mostly waits on the file system)
+THREADS = 16
+
+
+def _each_in_threads(fn: Callable[[Any], None], items: list[Any]) -> None:
+    """``fn`` on every item, in up to THREADS threads, each taking one run of
+    consecutive items (one task per thread, not per file: a thousand small
+    tasks cost more than the system calls they make). Up to SEQUENTIAL items
+    run here. A thread stops at its first exception; the exception of the
+    earliest item that failed is raised once every thread is done."""
+    if len(items) <= SEQUENTIAL:
+        for item in items:
+            fn(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = min(THREADS, len(items))
+    size = -(-len(items) // n)
+
+    def run(chunk: list[Any]) -> None:
+        for item in chunk:
+            fn(item)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(run, items[i : i + size]) for i in range(0, len(items), size)]
         errors = [f.exception() for f in futures]
     first = next((e for e in errors if e is not None), None)
     if first is not None:
         raise first
-    if pending:
-        raise KeyboardInterrupt
 
 
 def _write(r: FileResult, written: list[FileResult]) -> None:
@@ -426,14 +444,7 @@ def _fsync_path(path: str) -> None:
 
 
 def _fsync_dirs(targets: list[str]) -> None:
-    dirs = sorted({os.path.dirname(t) or "." for t in targets})
-    if not dirs:
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=max(1, min(16, len(dirs)))) as pool:
-        for done in [pool.submit(_fsync_path, d) for d in dirs]:
-            done.result()
+    _each_in_threads(_fsync_path, sorted({os.path.dirname(t) or "." for t in targets}))
 
 
 # -- rollback -----------------------------------------------------------------------
