@@ -379,18 +379,25 @@ def _each_in_threads(fn: Callable[[Any], None], items: list[Any]) -> None:
         for item in items:
             fn(item)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
+    # plain threads: concurrent.futures would import logging, which costs more
+    # than a small run's writes
     n = min(THREADS, len(items))
     size = -(-len(items) // n)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    errors: list[BaseException | None] = [None] * len(chunks)
 
-    def run(chunk: list[Any]) -> None:
-        for item in chunk:
-            fn(item)
+    def run(k: int) -> None:
+        try:
+            for item in chunks[k]:
+                fn(item)
+        except BaseException as exc:  # handed to the calling thread
+            errors[k] = exc
 
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(run, items[i : i + size]) for i in range(0, len(items), size)]
-        errors = [f.exception() for f in futures]
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(chunks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     first = next((e for e in errors if e is not None), None)
     if first is not None:
         raise first
