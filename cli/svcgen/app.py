@@ -3,7 +3,9 @@ copier, jinja2 and ruamel only inside the functions that need them."""
 
 from __future__ import annotations
 
+import os
 import sys
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -87,11 +89,12 @@ def _listed_only() -> None:
     """Stands in for every command in the top-level help (see :func:`main`)."""
 
 
-def _make_app(full: bool) -> typer.Typer:
+def _make_app(full: bool, only: str | None = None) -> typer.Typer:
     """The Typer app. ``full=False`` gives the same top-level help without the
     commands' parameters: Typer analyses every parameter of every command
     before it prints anything, which the bare ``svcgen --help`` (or ``svcgen``)
-    does not need; that is most of its start-up cost."""
+    does not need; that is most of its start-up cost. ``only=NAME``: only that
+    command gets its parameters (the one being run); the others are listed."""
     import inspect
 
     made = typer.Typer(
@@ -106,10 +109,11 @@ def _make_app(full: bool) -> typer.Typer:
     for name, help_text, fn, cls in COMMANDS:
         first = help_text.strip().splitlines()[0]
         text = _keep_examples(help_text)
-        if full and "fleet" in inspect.signature(fn).parameters:
+        whole = full and only in (None, name)
+        if whole and "fleet" in inspect.signature(fn).parameters:
             text = text.rstrip() + "\n\n" + options.FLEET_FORMAT
-        made.command(name, help=text, short_help=first, cls=cls if full else None)(
-            fn if full else _listed_only
+        made.command(name, help=text, short_help=first, cls=cls if whole else None)(
+            fn if whole else _listed_only
         )
     made.add_typer(template.app, name="template", short_help=template.HELP)
     made.callback()(_root)
@@ -133,9 +137,89 @@ def _root(
     """Scaffold hardened Go microservices and keep a fleet of them up to date."""
 
 
+def _light_coercion() -> None:
+    """Coerce plain ``str``, ``int``, ``bool`` and ``Path`` values (and lists of
+    them) without pydantic. Typer builds a pydantic TypeAdapter for every
+    parameter of the command being run, even one that was not given, and
+    importing pydantic costs more than the rest of a small patch-config run.
+    Anything else (choices, parsers, ranges, files) keeps typer's own way."""
+    from pathlib import Path
+
+    from typer import _coercion, _param_types
+    from typer._click.exceptions import BadParameter
+
+    leaves = (str, int, bool, Path)
+
+    class _Plain(_coercion.RuntimeParam):
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            leaf: Any = self.annotation
+            if typing.get_origin(leaf) is list:
+                (leaf,) = typing.get_args(leaf)
+                items = value if isinstance(value, list | tuple) else [value]
+                return [self._leaf(leaf, item, param, ctx) for item in items]
+            return self._leaf(leaf, value, param, ctx)
+
+        def _leaf(self, leaf: Any, value: Any, param: Any, ctx: Any) -> Any:
+            if leaf is str:
+                return value.decode() if isinstance(value, bytes) else str(value)
+            if leaf is bool:
+                if isinstance(value, bool):
+                    return value
+                text = str(value).strip().lower()
+                if text in ("1", "true", "t", "yes", "y", "on"):
+                    return True
+                if text in ("", "0", "false", "f", "no", "n", "off"):
+                    return False
+                raise BadParameter(f"{value!r} is not a valid boolean.", ctx=ctx, param=param)
+            if leaf is int:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    return value
+                try:
+                    return int(str(value).strip())
+                except ValueError:
+                    raise BadParameter(
+                        f"{value!r} is not a valid integer.", ctx=ctx, param=param
+                    ) from None
+            path = value if isinstance(value, Path) else Path(os.fsdecode(value))
+            return _param_types.coerce_cli_path(
+                path, self.parameter_info, path_type=Path, param=param, ctx=ctx
+            )
+
+    def plain(desc: Any) -> bool:
+        info, annotation = desc.parameter_info, desc.annotation
+        if typing.get_origin(annotation) is list:
+            args = typing.get_args(annotation)
+            annotation = args[0] if len(args) == 1 else None
+        return (
+            annotation in leaves
+            and desc.file_annotation is None
+            and not desc.is_choice
+            and info.parser is None
+            and info.min is None
+            and info.max is None
+            and (annotation is Path or not _param_types._path_options_requested(info))
+            and (info.path_type in (None, Path))
+        )
+
+    param_class = typer.core._TyperParameter
+    typers_own = param_class.get_runtime_param
+
+    def get_runtime_param(self: Any) -> Any:
+        if self._runtime_param is None and plain(self.type_descriptor):
+            desc = self.type_descriptor
+            self._runtime_param = _Plain(
+                parameter_info=desc.parameter_info, annotation=desc.annotation
+            )
+        return typers_own(self)
+
+    param_class.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
 _conventional_help()
+_light_coercion()
 app = _make_app(full=True)
 
+_NAMES = frozenset(name for name, _, _, _ in COMMANDS)
 _TOP_LEVEL_HELP: tuple[list[str], ...] = ([], ["--help"], ["-h"], ["-V"], ["--version"])
 
 
@@ -144,8 +228,13 @@ def main() -> None:
 
     install_signal_handlers()
     try:
-        if sys.argv[1:] in _TOP_LEVEL_HELP:
+        args = sys.argv[1:]
+        if args in _TOP_LEVEL_HELP:
             _make_app(full=False)()
+        elif args and args[0] in _NAMES and not any(k.endswith("_COMPLETE") for k in os.environ):
+            # one command is run: only its parameters are analysed (shell
+            # completion, which may ask about any command, takes the whole app)
+            _make_app(full=True, only=args[0])()
         else:
             app()
     except KeyboardInterrupt:  # outside any command (while parsing or completing)

@@ -59,6 +59,8 @@ STATUSES = frozenset(
         "would change",
         "needs change",
         "unchanged",
+        "rolled back",  # written, then restored after another file failed
+        "not written",  # left as it was after another file failed
         # campaigns
         "no change",
         "committed",

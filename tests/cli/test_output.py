@@ -202,3 +202,56 @@ def test_progress_counts_services_and_says_dry_run(
     assert "[2/4] svc-01 (dry run)\x1b" in screen or "[2/4] svc-01 (dry run)\r" in screen
     assert "[3/4] svc-02 (dry run) ~" in screen  # an ETA once 3 are done, not before
     assert "4 services: 4 up to date (dry run: nothing written)" in screen
+
+
+def _check_fleet(rendered: Path, root: Path) -> list[str]:
+    """Six services: four up to date, one with committed conflict markers, one
+    without an answers file (an error)."""
+    names = [f"svc-{i:02d}" for i in range(6)]
+    for name in names:
+        copy_service(rendered, root / name)
+    routes = root / "svc-02" / "README.md"
+    routes.write_text("<<<<<<< before updating\nold\n=======\nnew\n>>>>>>> after updating\n")
+    git(root / "svc-02", "commit", "-qam", "a conflict left in")
+    (root / "svc-04" / ".copier-answers.yml").unlink()
+    git(root / "svc-04", "commit", "-qam", "no answers")
+    return names
+
+
+def test_check_jobs_gives_the_same_rows_as_serial(
+    cli: Callable[..., Run], rendered: Path, tmp_path: Path
+) -> None:
+    names = _check_fleet(rendered, tmp_path)
+    serial = cli("check", "--jobs", "1", *names, cwd=tmp_path)
+    parallel = cli("check", *names, cwd=tmp_path)  # default: one per CPU
+    two = cli("check", "-j", "2", *names, cwd=tmp_path)
+    assert serial.code == parallel.code == two.code == 2, serial.err
+    statuses = [line.split("\t")[:2] for line in serial.out.splitlines()[1:]]
+    assert statuses == [
+        ["svc-00", "up to date"],
+        ["svc-01", "up to date"],
+        ["svc-02", "unresolved conflicts"],
+        ["svc-03", "up to date"],
+        ["svc-04", "error"],
+        ["svc-05", "up to date"],
+    ]
+    assert parallel.out == serial.out == two.out
+    assert parallel.err.strip().splitlines()[-1] == serial.err.strip().splitlines()[-1]
+    bad = cli("check", "--jobs", "-1", *names, cwd=tmp_path)
+    assert bad.code == 2 and "--jobs -1" in bad.err
+
+
+def test_check_progress_counts_services(rendered: Path, tmp_path: Path, cache: Path) -> None:
+    names = _check_fleet(rendered, tmp_path)
+    code, screen = in_terminal(["check", "-j", "2", *names], cache, tmp_path)
+    assert code == 2, screen
+    import re
+
+    shown = re.findall(r"\[(\d)/6\] (svc-0\d)([^\r\x1b]*)", screen)
+    assert [n for n, _, _ in shown] == ["1", "2", "3", "4", "5", "6"], screen
+    assert sorted(name for _, name, _ in shown) == names
+    assert all("~" not in rest for n, _, rest in shown if n in "12")  # no ETA before 3 done
+    assert "~" in shown[2][2]
+    assert "dry run" not in screen
+    code, screen = in_terminal(["check", "-j", "1", *names], cache, tmp_path)
+    assert "[1/6] svc-00" in screen and "[5/6] svc-04" in screen

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import Result
 
+from svcgen.patching import runner
+
 from .conftest import report
 
 FLIP = "--set=middleware.ratelimit.fail_closed=true"
@@ -16,8 +18,13 @@ FLIP = "--set=middleware.ratelimit.fail_closed=true"
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_flip_fail_closed_across_18_services(
-    cli: Callable[..., Result], fleet: Callable[[int], tuple[Path, list[Path]]], jobs: str
+    cli: Callable[..., Result],
+    fleet: Callable[[int], tuple[Path, list[Path]]],
+    jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # 18 files stay in one process by default; with "2", use the process pool
+    monkeypatch.setattr(runner, "FILES_PER_PROCESS", 4)
     fleet_file, configs = fleet(18)
     os.chmod(configs[3], 0o600)
     before = {c: c.read_bytes() for c in configs}
@@ -51,7 +58,9 @@ def test_one_bad_file_leaves_all_18_untouched(
     fleet: Callable[[int], tuple[Path, list[Path]]],
     bad: str,
     jobs: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(runner, "FILES_PER_PROCESS", 4)
     fleet_file, configs = fleet(18)
     configs[11].write_text(bad, encoding="utf-8")
     before = {c: (c.read_bytes(), c.stat().st_mtime_ns) for c in configs}

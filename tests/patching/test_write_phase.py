@@ -272,6 +272,9 @@ def test_failure_on_third_of_five_restores_all_five(
     assert five[1].stat().st_ino == inode  # the hard-linked one was restored in place
     data = report(result)
     assert data["summary"]["written"] is False
+    statuses = [i["status"] for i in data["items"]]
+    assert statuses == ["rolled back", "rolled back", "error", "not written", "not written"]
+    assert data["summary"]["rolled back"] == 2
     (error,) = [i for i in data["items"] if i["status"] == "error"]
     assert error["path"] == str(five[2])
     assert "Input/output error (injected)" in error["message"]
@@ -290,7 +293,12 @@ def test_restored_files_keep_identity(
     """Restored files get back their mode, owner and group (and hard links)."""
     fail_on(five[4])
     ids = [(p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in five]
-    assert cli(SET, "--jobs", "1", *map(str, five)).exit_code == 2
+    result = cli(SET, "--jobs", "1", *map(str, five))
+    assert result.exit_code == 2
+    # the table says what happened: written then restored, never "changed"
+    rows = [line.split("\t") for line in result.output.splitlines() if line.count("\t") == 2]
+    assert [row[1] for row in rows[1:]] == ["rolled back"] * 4 + ["error"]
+    assert "\tchanged\t" not in result.output
     assert [(p.stat().st_mode, p.stat().st_uid, p.stat().st_gid) for p in five] == ids
     assert os.path.samefile(five[1], tmp_path / "svc-1" / "also.yaml")
     assert all(b"a: 1   # the value" in p.read_bytes() for p in five)
@@ -316,7 +324,7 @@ def test_failed_restore_names_the_file_and_saves_the_original(
         f"# service {i}\na: 1   # the value\nz: {i}\n".encode() for i in range(1, 5)
     ]
     statuses = [i["status"] for i in report(result)["items"]]
-    assert statuses == ["error", "would change", "error", "would change", "would change"]
+    assert statuses == ["error", "rolled back", "error", "not written", "not written"]
     assert report(result)["summary"]["written"] is True
 
 

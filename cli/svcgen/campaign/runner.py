@@ -15,7 +15,6 @@ repository's result, and the others go on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,12 +211,9 @@ def _each(spaces: list[Workspace], jobs: int, fn: Callable[[Workspace], None]) -
             ws.result.status, ws.result.message = "error", f"{type(exc).__name__}: {exc}"
             ws.result.ok = False
 
-    if jobs <= 1 or len(spaces) <= 1:
-        for ws in spaces:
-            guarded(ws)
-        return
-    with ThreadPoolExecutor(max_workers=min(jobs, len(spaces))) as pool:
-        list(pool.map(guarded, spaces))
+    from svcgen.fleet import each
+
+    each(spaces, guarded, jobs)
 
 
 def _group(members: Sequence[Member], opts: Options) -> list[Workspace]:

@@ -74,9 +74,7 @@ def command(
         str | None,
         typer.Option("--only", metavar="IDS", help="Run only these checks (comma-separated IDs)."),
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", metavar="N", min=1, help="Audit N services at once.")
-    ] = 1,
+    jobs: options.Jobs = None,
     config_glob: Annotated[
         str,
         typer.Option(
@@ -105,7 +103,7 @@ def command(
 
         targets += [(s.name, s.path) for s in load_fleet(fleet).services]
 
-    results = engine.audit_all(targets, opts, jobs=jobs)
+    results = engine.audit_all(targets, opts, jobs=options.jobs_value(jobs))
     errors = any(r.error is not None for r in results)
     failing = any(not engine.passed(r, opts) for r in results)
     code = 2 if errors else (1 if failing else 0)

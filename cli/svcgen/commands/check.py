@@ -22,6 +22,8 @@ Examples:
 
   svcgen check --fleet fleet.yaml --json
 
+  svcgen check --fleet fleet.yaml --jobs 1
+
 Exit codes: 0 every service is up to date; 1 any service is behind or has
 unresolved conflicts; 2 a service could not be checked (no answers file,
 unreadable template), records a template version newer than this svcgen has
@@ -33,13 +35,17 @@ unreadable template), records a template version newer than this svcgen has
 def command(
     paths: options.ServicePaths = None,
     fleet: options.Fleet = None,
+    jobs: options.Jobs = None,
     json_out: options.Json = False,
 ) -> None:
     from svcgen import report
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code
 
-    results = check_all(collect_targets(paths or [], fleet))
+    n_jobs = options.jobs_value(jobs)
+    targets = collect_targets(paths or [], fleet)
+    with console.progress(total=len(targets), enabled=len(targets) > 1) as advance:
+        results = check_all(targets, jobs=n_jobs, on_done=lambda r: advance(r.name))
     code = exit_code(results)
     items = report.check_items(results)
     rows = [

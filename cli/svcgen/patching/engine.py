@@ -14,7 +14,9 @@ from svcgen.patching.ops import Op
 from svcgen.patching.paths import Path, format_path
 from svcgen.patching.yaml12 import Doc, parse, same
 
-Status = Literal["changed", "unchanged", "skipped", "error"]
+#: "rolled back" and "not written": a changed file after the write phase failed
+#: (written then restored, or never reached)
+Status = Literal["changed", "unchanged", "skipped", "error", "rolled back", "not written"]
 BOM = "\ufeff"
 
 

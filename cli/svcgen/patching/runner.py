@@ -16,6 +16,8 @@ from svcgen.patching.engine import FileResult, patch_text
 from svcgen.patching.ops import Op
 
 _GLOB = set("*?[")
+#: a planning process is started for each this many files (up to --jobs)
+FILES_PER_PROCESS = 64
 
 
 @dataclass(frozen=True)
@@ -144,10 +146,10 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 
 
 def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) -> list[FileResult]:
-    if opts.jobs > 0:
-        jobs = min(opts.jobs, len(files))
-    else:  # auto: processes pay off from about a hundred files
-        jobs = min(os.cpu_count() or 1, max(1, len(files) // 64))
+    # --jobs is the most processes used. Starting one costs about as much as
+    # patching a few dozen files, so small runs stay in this process.
+    most = opts.jobs if opts.jobs > 0 else (os.cpu_count() or 1)
+    jobs = min(most, max(1, len(files) // FILES_PER_PROCESS))
     if jobs <= 1:
         return [
             plan_one(f, ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
@@ -207,13 +209,22 @@ def run(files: list[str], ops: list[Op], opts: Options) -> Report:
         for r in results:
             if r.path == exc.path:
                 r.status, r.detail, r.exit_code = "error", exc.message, exc.exit_code
-        for path, saved in exc.left:
-            for r in results:
-                if r.path == path and r.path != exc.path:
-                    r.status, r.exit_code = "error", exc.exit_code
-                    r.detail = "left changed: could not be restored" + (
-                        f"; the original is saved as {saved}" if saved else ""
-                    )
+        left = dict(exc.left)
+        restored = set(exc.restored)
+        for r in changed:
+            if r.path == exc.path:
+                continue
+            if r.path in left:
+                r.status, r.exit_code = "error", exc.exit_code
+                r.detail = "left changed: could not be restored" + (
+                    f"; the original is saved as {left[r.path]}" if left[r.path] else ""
+                )
+            elif r.path in restored:
+                r.status = "rolled back"
+                r.detail = f"written, then restored to its original bytes: {exc.path} failed"
+            else:
+                r.status = "not written"
+                r.detail = f"left as it was: {exc.path} failed first"
         return Report(results, exc.exit_code, written=bool(exc.left), write_error=exc.message)
     return Report(results, EXIT_OK, written=True)
 

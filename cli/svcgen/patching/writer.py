@@ -56,9 +56,16 @@ class WriteFailed(InputFileError):
     """A write failed after preflight; what was written has been rolled back."""
 
     def __init__(
-        self, path: str, reason: str, left: list[tuple[str, str]], interrupted: bool = False
+        self,
+        path: str,
+        reason: str,
+        left: list[tuple[str, str]],
+        interrupted: bool = False,
+        restored: list[str] | None = None,
     ) -> None:
         self.path = path
+        #: files that were written, then restored to their original bytes
+        self.restored = restored or []
         if interrupted:
             self.exit_code = EXIT_ABORTED
         self.left = left  # (file left changed, where its original was saved or "")
@@ -300,17 +307,11 @@ def commit(changed: list[FileResult]) -> None:
 
     Raises WriteFailed (after rolling back) or KeyboardInterrupt (after rolling
     back, on SIGINT, SIGTERM or SIGHUP)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     written: list[FileResult] = []
     with _signals_held() as pending:
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(16, len(changed)))) as pool:
-                for done in [pool.submit(unchanged_since_read, r) for r in changed]:
-                    done.result()
-                temps = [r.staged[0] for r in changed if r.staged is not None]
-                for done in [pool.submit(_fsync_path, t) for t in temps]:
-                    done.result()
+            _each_in_threads(unchanged_since_read, changed)
+            _each_in_threads(_fsync_path, [r.staged[0] for r in changed if r.staged is not None])
             _write_files(changed, written, pending)
             _fsync_dirs([r.target for r in written if r.write_mode == REPLACE])
             if pending:
@@ -318,17 +319,22 @@ def commit(changed: list[FileResult]) -> None:
         except BaseException as raised:
             discard(changed)
             left = rollback(written)
+            not_restored = {path for path, _ in left}
+            restored = [r.path for r in written if r.path not in not_restored]
             exc = raised.exc if isinstance(raised, _Failed) else raised
             failed = raised.result.path if isinstance(raised, _Failed) else ""
             failed = failed or (written[-1].path if written else "")
             if isinstance(exc, KeyboardInterrupt):
                 if left:
-                    raise WriteFailed(failed, "interrupted", left, interrupted=True) from exc
+                    raise WriteFailed(
+                        failed, "interrupted", left, interrupted=True, restored=restored
+                    ) from exc
                 raise exc from None
             if isinstance(exc, SvcgenError) and not left:
                 raise exc from None
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise WriteFailed(failed, reason or type(exc).__name__, left) from exc
+            reason = reason or type(exc).__name__
+            raise WriteFailed(failed, reason, left, restored=restored) from exc
 
 
 def _write_files(changed: list[FileResult], written: list[FileResult], pending: list[int]) -> None:
@@ -343,8 +349,6 @@ def _write_files(changed: list[FileResult], written: list[FileResult], pending: 
             except BaseException as exc:
                 raise _Failed(r, exc) from exc
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     stop = threading.Event()
 
     def task(r: FileResult) -> None:
@@ -356,14 +360,47 @@ def _write_files(changed: list[FileResult], written: list[FileResult], pending: 
             stop.set()
             raise _Failed(r, exc) from exc
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        futures = [pool.submit(task, r) for r in changed]
-        errors = [f.exception() for f in futures]
+    _each_in_threads(task, changed)
+    if pending:
+        raise KeyboardInterrupt
+
+
+#: threads of the write phase (each mostly waits on the file system)
+THREADS = 16
+
+
+def _each_in_threads(fn: Callable[[Any], None], items: list[Any]) -> None:
+    """``fn`` on every item, in up to THREADS threads, each taking one run of
+    consecutive items (one task per thread, not per file: a thousand small
+    tasks cost more than the system calls they make). Up to SEQUENTIAL items
+    run here. A thread stops at its first exception; the exception of the
+    earliest item that failed is raised once every thread is done."""
+    if len(items) <= SEQUENTIAL:
+        for item in items:
+            fn(item)
+        return
+    # plain threads: concurrent.futures would import logging, which costs more
+    # than a small run's writes
+    n = min(THREADS, len(items))
+    size = -(-len(items) // n)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    errors: list[BaseException | None] = [None] * len(chunks)
+
+    def run(k: int) -> None:
+        try:
+            for item in chunks[k]:
+                fn(item)
+        except BaseException as exc:  # handed to the calling thread
+            errors[k] = exc
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(len(chunks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     first = next((e for e in errors if e is not None), None)
     if first is not None:
         raise first
-    if pending:
-        raise KeyboardInterrupt
 
 
 def _write(r: FileResult, written: list[FileResult]) -> None:
@@ -414,14 +451,7 @@ def _fsync_path(path: str) -> None:
 
 
 def _fsync_dirs(targets: list[str]) -> None:
-    dirs = sorted({os.path.dirname(t) or "." for t in targets})
-    if not dirs:
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=max(1, min(16, len(dirs)))) as pool:
-        for done in [pool.submit(_fsync_path, d) for d in dirs]:
-            done.result()
+    _each_in_threads(_fsync_path, sorted({os.path.dirname(t) or "." for t in targets}))
 
 
 # -- rollback -----------------------------------------------------------------------

@@ -196,17 +196,34 @@ class _Converter:
                 items.append(self.child(node, i, item))
             return self.memo[id(node)]
         mapping: dict[Any, Any] = {}
-        self.memo[id(node)] = mapping if tag == MAP else Tagged(tag, mapping)
+        memo = self.memo
+        memo[id(node)] = mapping if tag == MAP else Tagged(tag, mapping)
         keys = self.doc.keys
         for i, (knode, vnode) in enumerate(node.value):
-            key = self.child(node, -1 - i, knode)
+            kid = id(knode)
+            # the common case inline: a plain key seen for the first time
+            if kid not in memo and knode.tag == PLAIN and knode.id == "scalar":
+                key = memo[kid] = resolve_plain(knode.value)
+            else:
+                key = self.child(node, -1 - i, knode)
             if key.__class__ is not str:
                 key = self._key(knode, key)
             if key in mapping:
                 self._duplicate(node, knode, key)
-            keys[id(knode)] = key
-            mapping[key] = self.child(node, i, vnode)
-        return self.memo[id(node)]
+            keys[kid] = key
+            vid = id(vnode)
+            if vid not in memo and vnode.id == "scalar":
+                vtag = vnode.tag
+                mapping[key] = memo[vid] = (
+                    resolve_plain(vnode.value)
+                    if vtag == PLAIN
+                    else vnode.value
+                    if vtag == STR
+                    else _explicit(vtag, vnode.value)
+                )
+            else:
+                mapping[key] = self.child(node, i, vnode)
+        return memo[id(node)]
 
     def _key(self, knode: Any, key: Any) -> Any:
         if isinstance(key, list):

@@ -7,7 +7,7 @@ than its template source has (version skew: ``ahead``, exit 2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,20 +54,47 @@ def exit_code(results: Sequence[CheckResult]) -> int:
     return 1 if any(r.status in ("behind", "unresolved conflicts") for r in results) else 0
 
 
-def check_all(targets: Sequence[Target]) -> list[CheckResult]:
-    newest_by_source: dict[str, str | None] = {}
-    results = []
-    for target in targets:
+def check_all(
+    targets: Sequence[Target],
+    jobs: int = 1,
+    on_done: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Check every target, ``jobs`` at a time (see :func:`svcgen.fleet.each`);
+    results keep the targets' order."""
+    from svcgen.fleet import each
+
+    newest = _NewestTags()
+
+    def one(target: Target) -> CheckResult:
         result = CheckResult(name=target.name, path=str(target.path), status="error")
         try:
-            _check(target, result, newest_by_source)
+            _check(target, result, newest)
         except SvcgenError as exc:
             result.status, result.message = "error", exc.message
-        results.append(result)
-    return results
+        return result
+
+    return each(targets, one, jobs, on_done)
 
 
-def _check(target: Target, result: CheckResult, cache: dict[str, str | None]) -> None:
+class _NewestTags:
+    """The newest version tag of each template source, looked up once per run
+    (the services of a fleet share one or two templates)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._found: dict[str, str | None] = {}
+
+    def get(self, src_path: str) -> str | None:
+        with self._lock:
+            if src_path not in self._found:
+                tags = vcs.tags(resolve_source(src_path))
+                self._found[src_path] = vcs.newest_version_tag(tags)
+            return self._found[src_path]
+
+
+def _check(target: Target, result: CheckResult, newest_tags: _NewestTags) -> None:
     if not target.path.is_dir():
         raise UsageError("no such directory", where=target.path)
     path = target.path.resolve()
@@ -78,9 +105,7 @@ def _check(target: Target, result: CheckResult, cache: dict[str, str | None]) ->
             where=answers.path,
         )
     result.template, result.current = answers.src_path, answers.commit
-    if answers.src_path not in cache:
-        cache[answers.src_path] = vcs.newest_version_tag(vcs.tags(resolve_source(answers.src_path)))
-    newest = cache[answers.src_path]
+    newest = newest_tags.get(answers.src_path)
     if newest is None:
         raise TemplateError(f"template {answers.src_path} has no version tags")
     result.newest = newest
