@@ -348,8 +348,9 @@ def test_gitlab_coverage_is_over_unit_and_integration(ops_render: Render) -> Non
     assert re.search(
         r"go test -race -tags integration [^\n]*-coverprofile=coverage.out \./\.\.\.", script
     )
-    assert [s["name"] for s in cover["services"]] == ["redis:7-alpine"]
+    assert [s["name"] for s in cover["services"]] == ["redis:7-alpine", "postgres:16-alpine"]
     assert cover["variables"]["REDIS_ADDR"] == "redis:6379"
+    assert cover["variables"]["TEST_DATABASE_URL"].startswith("postgres://postgres@postgres:5432/")
     assert "services" not in unit, "the unit tests need no Redis"
 
 
@@ -363,7 +364,23 @@ def test_github_coverage_is_over_unit_and_integration(ops_render: Render) -> Non
     assert cover["services"]["redis"]["image"] == "redis:7-alpine"
     assert cover["services"]["redis"]["ports"] == ["6379:6379"]
     assert cover["env"]["REDIS_ADDR"] == "localhost:6379"
+    assert cover["services"]["postgres"]["image"] == "postgres:16-alpine"
+    assert cover["env"]["TEST_DATABASE_URL"].startswith("postgres://postgres@localhost:5432/")
     assert "services" not in unit, "the unit tests need no Redis"
+
+
+def test_github_services_follow_the_features(ops_render: Render) -> None:
+    """Only the databases the service's features use run beside its integration tests."""
+    for features, services in (
+        ([], set()),
+        (["postgres"], {"postgres"}),
+        (["ratelimit"], {"redis"}),
+    ):
+        project = ops_render(ci_provider="github", features=features)
+        cover, _ = _coverage_job_and_unit_job(_github_jobs(project))
+        assert set(cover.get("services", {})) == services, features
+        assert ("REDIS_ADDR" in _text(cover)) == ("redis" in services), features
+        assert ("TEST_DATABASE_URL" in _text(cover)) == ("postgres" in services), features
 
 
 def test_gitlab_without_ratelimit_has_no_redis_service(ops_render: Render) -> None:
