@@ -31,17 +31,10 @@ import (
 // jwt.Validator built with the parser's options (exp required, nbf, leeway,
 // iss, aud). FuzzFastPath compares it with the golang-jwt path.
 
-// hmacAlgIndex maps an HMAC alg to its index in macPool.pools, or -1.
-func hmacAlgIndex(alg string) int {
-	switch alg {
-	case "HS256":
-		return 0
-	case "HS384":
-		return 1
-	case "HS512":
-		return 2
-	}
-	return -1
+// hmacAlgIndex maps an HMAC alg to its index in macPool.pools (the order of
+// hmacAlgorithms), or -1.
+func hmacAlgIndex(alg []byte) int {
+	return slices.Index(hmacAlgorithms, string(alg))
 }
 
 var (
@@ -94,6 +87,35 @@ type fastHeader struct {
 	hasAlg, hasTyp, hasKID bool
 }
 
+// set records one header member; false on an unknown or repeated name, or
+// a value that is not a string without escapes.
+func (h *fastHeader) set(name, val []byte) bool {
+	if len(val) < 2 || val[0] != '"' {
+		return false
+	}
+	inner := val[1 : len(val)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return false
+	}
+	var dst *[]byte
+	var seen *bool
+	switch string(name) {
+	case "alg":
+		dst, seen = &h.alg, &h.hasAlg
+	case "typ":
+		dst, seen = &h.typ, &h.hasTyp
+	case "kid":
+		dst, seen = &h.kid, &h.hasKID
+	default:
+		return false
+	}
+	if *seen {
+		return false
+	}
+	*dst, *seen = inner, true
+	return true
+}
+
 // scanHeader reads a header that is a JSON object whose members are only
 // alg, typ and kid, each at most once, each a string without escapes. Any
 // other header is ok=false (the golang-jwt path decides).
@@ -111,29 +133,9 @@ func scanHeader(b []byte) (h fastHeader, ok bool) {
 	}
 	for {
 		name, val, next, ok := scanMember(b, i)
-		if !ok || len(val) < 2 || val[0] != '"' {
+		if !ok || !h.set(name, val) {
 			return h, false
 		}
-		inner := val[1 : len(val)-1]
-		if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
-			return h, false
-		}
-		var dst *[]byte
-		var seen *bool
-		switch string(name) {
-		case "alg":
-			dst, seen = &h.alg, &h.hasAlg
-		case "typ":
-			dst, seen = &h.typ, &h.hasTyp
-		case "kid":
-			dst, seen = &h.kid, &h.hasKID
-		default:
-			return h, false
-		}
-		if *seen {
-			return h, false
-		}
-		*dst, *seen = inner, true
 		i = skipSpace(b, next)
 		if i >= len(b) {
 			return h, false
@@ -191,49 +193,63 @@ func (v *Verifier) verifyFast(token string) (Claims, bool) {
 	h64 := sc.signed[:hl]
 	p64 := sc.signed[hl+1 : hl+1+pl]
 	s64 := sc.signed[hl+1+pl+1:]
-	signed := sc.signed[:hl+1+pl]
 
+	k, idx, ok := v.fastKey(sc, h64)
+	if !ok || !sc.macMatches(k.mac, idx, sc.signed[:hl+1+pl], s64) {
+		return Claims{}, false
+	}
+	return v.fastClaims(sc, p64)
+}
+
+// fastKey decodes the header and selects its key: alg pinned and an HMAC
+// algorithm, typ JWT or at+jwt when present, no other member (so no crit),
+// and a static HMAC key whose algorithm is alg.
+func (v *Verifier) fastKey(sc *scratch, h64 []byte) (key, int, bool) {
 	n, err := strictB64.Decode(sc.header, h64)
 	if err != nil {
-		return Claims{}, false
+		return key{}, 0, false
 	}
 	hdr, ok := scanHeader(sc.header[:n])
 	if !ok || !hdr.hasAlg || (hdr.hasKID && len(hdr.kid) == 0) {
-		return Claims{}, false
+		return key{}, 0, false
 	}
 	if hdr.hasTyp && !bytes.EqualFold(hdr.typ, []byte("JWT")) && !bytes.EqualFold(hdr.typ, []byte("at+jwt")) {
-		return Claims{}, false
+		return key{}, 0, false
 	}
-	idx := hmacAlgIndex(string(hdr.alg))
+	idx := hmacAlgIndex(hdr.alg)
 	if idx < 0 || !slices.Contains(v.allowed, string(hdr.alg)) {
-		return Claims{}, false
+		return key{}, 0, false
 	}
 	k := v.lookupFast(hdr.kid, hdr.hasKID)
 	if k.mac == nil || (k.alg != "" && k.alg != string(hdr.alg)) {
-		return Claims{}, false
+		return key{}, 0, false
 	}
+	return k, idx, true
+}
 
-	// Signature: strict base64url of exactly the hash size, compared in
-	// constant time.
+// macMatches reports whether s64 is the strict base64url HMAC of signed,
+// of exactly the hash size, compared in constant time.
+func (sc *scratch) macMatches(p *macPool, idx int, signed, s64 []byte) bool {
 	if strictB64.DecodedLen(len(s64)) != hmacSizes[idx] {
-		return Claims{}, false
+		return false
 	}
 	sn, err := strictB64.Decode(sc.sig[:], s64)
 	if err != nil {
-		return Claims{}, false
+		return false
 	}
-	pool := &k.mac.pools[idx]
+	pool := &p.pools[idx]
 	mac, _ := pool.Get().(hash.Hash)
 	mac.Reset()
 	_, _ = mac.Write(signed)
 	sc.sum = mac.Sum(sc.sum[:0])
 	pool.Put(mac)
-	if !hmac.Equal(sc.sum, sc.sig[:sn]) {
-		return Claims{}, false
-	}
+	return hmac.Equal(sc.sum, sc.sig[:sn])
+}
 
-	// Payload: one JSON object, handed to rawClaims.UnmarshalJSON as
-	// encoding/json would, then validated as the parser does.
+// fastClaims decodes the payload, which must be one JSON object, hands it
+// to rawClaims.UnmarshalJSON as encoding/json would, and validates it as
+// the parser does.
+func (v *Verifier) fastClaims(sc *scratch, p64 []byte) (Claims, bool) {
 	pn, err := strictB64.Decode(sc.payload, p64)
 	if err != nil {
 		return Claims{}, false
@@ -243,10 +259,7 @@ func (v *Verifier) verifyFast(token string) (Claims, bool) {
 		return Claims{}, false
 	}
 	var rc rawClaims
-	if rc.UnmarshalJSON(payload) != nil {
-		return Claims{}, false
-	}
-	if v.validator.Validate(&rc) != nil {
+	if rc.UnmarshalJSON(payload) != nil || v.validator.Validate(&rc) != nil {
 		return Claims{}, false
 	}
 	return rc.typed(), true
