@@ -140,11 +140,14 @@ func (c Options) validate() (*keySet, error) {
 
 // Verifier checks bearer tokens. It is safe for concurrent use.
 type Verifier struct {
-	parser  *jwt.Parser
-	static  *keySet
-	jwks    *JWKS
-	allowed []string
-	keyFunc jwt.Keyfunc
+	parser *jwt.Parser
+	// validator checks the claims on the HMAC fast path, with the parser's
+	// claim options (see verifyFast).
+	validator *jwt.Validator
+	static    *keySet
+	jwks      *JWKS
+	allowed   []string
+	keyFunc   jwt.Keyfunc
 }
 
 // NewVerifier builds a Verifier from cfg, or reports why cfg is invalid.
@@ -172,10 +175,11 @@ func NewVerifier(cfg Options) (*Verifier, error) {
 		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
 	}
 	v := &Verifier{
-		parser:  jwt.NewParser(opts...),
-		static:  static,
-		jwks:    cfg.JWKS,
-		allowed: slices.Clone(cfg.Algorithms),
+		parser:    jwt.NewParser(opts...),
+		validator: jwt.NewValidator(opts...),
+		static:    static,
+		jwks:      cfg.JWKS,
+		allowed:   slices.Clone(cfg.Algorithms),
 	}
 	v.keyFunc = func(t *jwt.Token) (any, error) { return v.lookupKey(nil, t) }
 	return v, nil
@@ -279,6 +283,15 @@ func (v *Verifier) verify(miss *missContext, token string) (Claims, error) {
 	if len(token) > MaxTokenBytes {
 		return Claims{}, fmt.Errorf("%w: token longer than %d bytes", ErrMalformed, MaxTokenBytes)
 	}
+	if c, ok := v.verifyFast(token); ok {
+		return c, nil
+	}
+	return v.verifyJWT(miss, token)
+}
+
+// verifyJWT is the golang-jwt path: every algorithm, and every token the
+// HMAC fast path does not accept. It decides every rejection.
+func (v *Verifier) verifyJWT(miss *missContext, token string) (Claims, error) {
 	var rc rawClaims
 	keyFunc := v.keyFunc
 	if miss != nil && v.jwks != nil {

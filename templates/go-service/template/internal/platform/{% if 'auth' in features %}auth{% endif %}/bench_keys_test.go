@@ -13,8 +13,9 @@ import (
 func BenchmarkVerifyAlgorithms(b *testing.B) {
 	k := genKeys(b)
 	v := keySetVerifier(b, k)
-	v.parser = jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "ES256", "EdDSA", "HS256"}),
-		jwt.WithExpirationRequired(), jwt.WithStrictDecoding())
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256", "ES256", "EdDSA", "HS256"}),
+		jwt.WithExpirationRequired(), jwt.WithStrictDecoding()}
+	v.parser, v.validator = jwt.NewParser(opts...), jwt.NewValidator(opts...)
 	legacy := newTestVerifier(b, func(c *Options) { c.Now = nil })
 	claims := jwt.MapClaims{"user_id": "u-1", "role": "admin", "email": "u1@example.com", "exp": time.Now().Add(time.Hour).Unix()}
 	run := func(b *testing.B, v *Verifier, tok string) {

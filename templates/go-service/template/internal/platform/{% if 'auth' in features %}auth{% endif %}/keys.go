@@ -46,6 +46,9 @@ type key struct {
 	// material is []byte (HMAC), *rsa.PublicKey, *ecdsa.PublicKey or
 	// ed25519.PublicKey.
 	material any
+	// mac pools the HMAC instances of an HMAC key for the fast path; nil
+	// for every other key.
+	mac *macPool
 }
 
 // keySet maps kid to key. A key without kid (middleware.auth.jwt_secret)
@@ -93,6 +96,7 @@ func buildKey(name string, k KeyOptions) (key, error) {
 			return key{}, fmt.Errorf("%s.secret: is %d bytes, must be at least %d", name, len(k.Secret), MinSecretBytes)
 		}
 		out.material = []byte(k.Secret)
+		out.mac = newMACPool([]byte(k.Secret))
 		return out, nil
 	case slices.Contains(supportedAlgorithms, k.Algorithm):
 	default:
@@ -185,7 +189,7 @@ func buildKeySet(cfg Options) (*keySet, error) {
 			return nil, fmt.Errorf("middleware.auth.jwt_secret: is %d bytes, must be at least %d", len(cfg.Secret), MinSecretBytes)
 		}
 		// The legacy key verifies whichever HMAC algorithms are pinned.
-		set.noKID = &key{alg: "", material: []byte(cfg.Secret)}
+		set.noKID = &key{alg: "", material: []byte(cfg.Secret), mac: newMACPool([]byte(cfg.Secret))}
 		return set, nil
 	}
 	for i, ko := range cfg.Keys {
