@@ -243,10 +243,20 @@ func TestTopologySentinelFailover(t *testing.T) {
 		addr, err := sc.GetMasterAddrByName(t.Context(), "mymaster").Result()
 		return err == nil && net.JoinHostPort(addr[0], addr[1]) == replicaAddr
 	})
-	for i := range 20 {
+	// The client drops its connections to the old master when Sentinel
+	// announces the switch, asynchronously: a decision may still fail on
+	// one of them for a moment. Then 20 decisions in a row must succeed.
+	settle := time.Now().Add(10 * time.Second)
+	for ok := 0; ok < 20; {
 		if _, err := l.Allow(t.Context(), "after", lim); err != nil {
-			t.Fatalf("after failover, decision %d: %v", i, err)
+			if time.Now().After(settle) {
+				t.Fatalf("after failover, 10s on, a decision still fails: %v", err)
+			}
+			ok = 0
+			time.Sleep(20 * time.Millisecond)
+			continue
 		}
+		ok++
 	}
 	t.Logf("decisions unavailable during the failover: %d", unavailable)
 }
