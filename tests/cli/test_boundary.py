@@ -208,6 +208,10 @@ def test_ctrl_c_at_a_prompt_is_one_line(tmp_path: Path, cache: Path) -> None:
         while b"?" not in seen and time.monotonic() < deadline:
             seen += _read(fd) or b""
         assert b"?" in seen, seen
+        # The question is on the screen; wait until the prompt has drawn
+        # itself (no output for 0.5 s), as a person would, then press Ctrl-C.
+        while (chunk := _read(fd, 0.5)) and time.monotonic() < deadline:
+            seen += chunk
         os.write(fd, b"\x03")
         while time.monotonic() < deadline:
             chunk = _read(fd)
@@ -215,7 +219,13 @@ def test_ctrl_c_at_a_prompt_is_one_line(tmp_path: Path, cache: Path) -> None:
                 break
             seen += chunk
     finally:
-        _, status = os.waitpid(pid, 0)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:  # still running after the deadline: fail, never hang
+            time.sleep(5)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done == 0:
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 130, seen
     assert b"aborted" in seen, seen
@@ -223,11 +233,11 @@ def test_ctrl_c_at_a_prompt_is_one_line(tmp_path: Path, cache: Path) -> None:
     assert not (tmp_path / "orders").exists()
 
 
-def _read(fd: int) -> bytes | None:
+def _read(fd: int, wait: float = 1.0) -> bytes | None:
     """What the terminal shows next (b"" for nothing yet); None once it is closed."""
     import select
 
-    ready, _, _ = select.select([fd], [], [], 1.0)
+    ready, _, _ = select.select([fd], [], [], wait)
     if not ready:
         return b""
     try:
