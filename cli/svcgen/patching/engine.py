@@ -36,6 +36,8 @@ class FileResult:
     stamp: tuple[int, ...] = ()
     #: (temporary file, file it replaces) once the new text is staged
     staged: tuple[str, str] | None = None
+    #: the staged temporary file has been fsynced (by the planning process)
+    synced: bool = False
     #: per key: {"op", "path", "action": created|replaced|removed, "line", "column"}
     changes: list[dict[str, Any]] = field(default_factory=list)
     #: new top-level keys and new maps a set/merge created (likely typos)

@@ -131,7 +131,12 @@ def _plan_chunk(
     stage: bool,
     strict_paths: bool,
 ) -> list[FileResult]:
-    return [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
+    """Plan ``paths``; with ``stage``, also fsync their staged files here (in a
+    planning process, these waits overlap the other processes' planning)."""
+    results = [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
+    if stage:
+        writer.sync_staged(results)
+    return results
 
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
@@ -151,13 +156,10 @@ def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) ->
     most = opts.jobs if opts.jobs > 0 else (os.cpu_count() or 1)
     jobs = min(most, max(1, len(files) // FILES_PER_PROCESS))
     if jobs <= 1:
-        return [
-            plan_one(f, ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
-            for f in files
-        ]
+        return _plan_chunk(files, ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
     from concurrent.futures import ProcessPoolExecutor
 
-    size = -(-len(files) // (jobs * 4))
+    size = -(-len(files) // (jobs * 16))
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     results: list[FileResult] = []
     with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts) as pool:

@@ -8,7 +8,10 @@
    A file with more than one hard link, a mount point (a bind-mounted file), a
    file whose owner this user cannot give to a new file, or one in a directory
    that cannot take a new file, is written in place instead.
-3. **Commit** (:func:`commit`): the staged files are fsynced (only those), then
+3. **Sync** (:func:`sync_staged`): the staged files are fsynced (only those),
+   by the process that planned them, so that the waits overlap other files'
+   planning; a file whose temporary file cannot be synced is an error.
+4. **Commit** (:func:`commit`): any staged file not yet synced is, then
    the originals are replaced or overwritten one by one, then the directories
    of replaced files are fsynced. SIGINT, SIGTERM and SIGHUP are held during
    this phase: one arriving, or any failure, restores every file already
@@ -269,6 +272,24 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def sync_staged(results: list[FileResult]) -> None:
+    """fsync the temporary files staged for ``results`` (in threads: an fsync
+    mostly waits on the disk). One that fails makes its file an error, so that
+    nothing is written."""
+
+    def one(r: FileResult) -> None:
+        assert r.staged is not None
+        try:
+            _fsync_path(r.staged[0])
+        except OSError as exc:
+            r.status, r.exit_code = "error", 2
+            r.detail = f"{r.path}: cannot write: {exc.strerror}"
+        else:
+            r.synced = True
+
+    _each_in_threads(one, [r for r in results if r.staged is not None and not r.synced])
+
+
 def discard(results: list[FileResult]) -> None:
     for r in results:
         if r.staged is not None:
@@ -311,7 +332,8 @@ def commit(changed: list[FileResult]) -> None:
     with _signals_held() as pending:
         try:
             _each_in_threads(unchanged_since_read, changed)
-            _each_in_threads(_fsync_path, [r.staged[0] for r in changed if r.staged is not None])
+            unsynced = [r.staged[0] for r in changed if r.staged is not None and not r.synced]
+            _each_in_threads(_fsync_path, unsynced)
             _write_files(changed, written, pending)
             _fsync_dirs([r.target for r in written if r.write_mode == REPLACE])
             if pending:
