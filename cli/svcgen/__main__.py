@@ -1,4 +1,4 @@
-from svcgen.app import main
+from svcgen.main import main
 
 if __name__ == "__main__":  # guarded: `update --jobs N` starts worker processes (spawn)
     main()

@@ -184,3 +184,16 @@ def each(
         raise
     pool.shutdown(wait=True)
     return [done_at[i] for i in range(len(items))]
+
+
+def jobs_value(jobs: int | None) -> int:
+    """``--jobs``: None or 0 is the number of CPUs; 1 is serial."""
+    import os
+
+    from svcgen.errors import UsageError
+
+    if jobs is None or jobs == 0:
+        return max(1, os.cpu_count() or 1)
+    if jobs < 0:
+        raise UsageError(f"--jobs {jobs}: must be at least 1", fix="1 runs serially")
+    return jobs

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,46 @@ middleware:
 """
 
 
-@pytest.fixture
-def cli() -> Callable[..., Result]:
+def run_entry_point(args: list[str]) -> Result:
+    """``svcgen ARGS`` through the program's entry point, :func:`svcgen.main.main`
+    (which runs a plain patch-config line without Typer), in this process."""
+    from svcgen.main import main
+
+    runner = CliRunner()
+    # the program does not give back the signal handlers it sets (it exits): do it here
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    with runner.isolation() as (stdout, stderr, output), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "argv", ["svcgen", *args])
+        code: Any = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code or 0
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for signum, handler in saved.items():
+                signal.signal(signum, handler)
+        return Result(
+            runner=runner,
+            stdout_bytes=stdout.getvalue(),
+            stderr_bytes=stderr.getvalue(),
+            output_bytes=output.getvalue(),
+            return_value=None,
+            exit_code=code,
+            exception=None,
+        )
+
+
+@pytest.fixture(params=["entry-point", "typer"])
+def cli(request: pytest.FixtureRequest) -> Callable[..., Result]:
+    """``svcgen patch-config ARGS``, both through the program's entry point and
+    through the Typer app alone: the entry point reads the plain forms itself."""
+
     def invoke(*args: str) -> Result:
-        return CliRunner().invoke(app, ["patch-config", *args])
+        if request.param == "typer":
+            return CliRunner().invoke(app, ["patch-config", *args])
+        return run_entry_point(["patch-config", *args])
 
     return invoke
 

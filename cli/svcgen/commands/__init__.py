@@ -20,15 +20,12 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
-
-import typer
+from typing import Any, ParamSpec
 
 from svcgen import console
 from svcgen.errors import EXIT_ABORTED, EXIT_INTERNAL, EXIT_USAGE, SvcgenError
 
 P = ParamSpec("P")
-R = TypeVar("R")
 
 #: keyword arguments that mean "--json was given", whatever a command calls it
 _JSON_FLAGS = ("json_out", "as_json", "json")
@@ -106,61 +103,76 @@ def _command_name(fn: Callable[..., Any]) -> str:
     return fn.__module__.rsplit(".", 1)[-1].replace("_", "-")
 
 
-def _fail(exc: SvcgenError, fn: Callable[..., Any], kwargs: dict[str, Any]) -> typer.Exit:
+def _fail(exc: SvcgenError, command: str, kwargs: dict[str, Any]) -> int:
     if _json_requested(kwargs):
         from svcgen import report
 
         dry_run = any(kwargs.get(k) is True for k in ("dry_run", "check", "pretend"))
-        console.print_json(report.input_error(_command_name(fn), exc.message, dry_run=dry_run))
+        console.print_json(report.input_error(command, exc.message, dry_run=dry_run))
     console.error(exc.message)
-    return typer.Exit(exc.exit_code)
+    return exc.exit_code
 
 
-def _aborted() -> typer.Exit:
+def _aborted() -> int:
     # A second Ctrl-C while we say so should not print a traceback either.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     console.info("aborted")
-    return typer.Exit(EXIT_ABORTED)
+    return EXIT_ABORTED
 
 
-def boundary(fn: Callable[P, R]) -> Callable[P, R]:
-    """Map every outcome of a command onto its message and exit code."""
+def boundary(fn: Callable[P, int | None]) -> Callable[P, None]:
+    """Map every outcome of a Typer command onto its message and exit code (the
+    command returns its exit code, or None for 0)."""
+    import typer
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
         install_signal_handlers()
         try:
-            return _call(fn, args, kwargs)
+            code = run_command(fn, args, kwargs, passthrough=(typer.Exit,))
         finally:  # an in-process caller (tests, scripts) gets its handlers back
             for signum, handler in zip((signal.SIGINT, signal.SIGTERM), saved, strict=True):
                 if handler is not None:
                     signal.signal(signum, handler)
+        if code:
+            raise typer.Exit(code)
 
     return wrapper
 
 
-def _call(fn: Callable[P, R], args: Any, kwargs: Any) -> R:
-    """Run one command; every outcome becomes its message and exit code."""
+def run_command(
+    fn: Callable[..., int | None],
+    args: Any,
+    kwargs: Any,
+    passthrough: tuple[type[BaseException], ...] = (),
+    command: str = "",
+) -> int:
+    """Run one command; every outcome becomes its message and exit code, which
+    is returned. Exceptions of the ``passthrough`` types are raised as they are
+    (Typer's own exit). ``command`` names the command in a ``--json`` error
+    report (default: from ``fn``'s module). Needs no Typer: ``svcgen.main`` runs a plain
+    ``patch-config`` through here without importing it."""
     try:
-        return fn(*args, **kwargs)
-    except typer.Exit:
+        code = fn(*args, **kwargs)
+    except passthrough:
         raise
     except SvcgenError as exc:
-        raise _fail(exc, fn, kwargs) from None
+        return _fail(exc, command or _command_name(fn), kwargs)
     except KeyboardInterrupt:
-        raise _aborted() from None
+        return _aborted()
     except BrokenPipeError:
         console._drop_stdout()
-        raise typer.Exit(0) from None
+        return 0
     except Exception as exc:
         bad = _bad_input(exc)
         if bad is not None:
-            raise _fail(bad, fn, kwargs) from None
+            return _fail(bad, command or _command_name(fn), kwargs)
         log = write_crash_log(exc)
         message = _one_line(str(exc)) or "(no message)"
         console.info(f"internal error: {type(exc).__name__}: {message} (details in {log})")
-        raise typer.Exit(EXIT_INTERNAL) from None
+        return EXIT_INTERNAL
+    return code or 0
 
 
-__all__ = ["EXIT_USAGE", "boundary", "cache_dir", "install_signal_handlers"]
+__all__ = ["EXIT_USAGE", "boundary", "cache_dir", "install_signal_handlers", "run_command"]

@@ -11,6 +11,7 @@ import typer
 
 from svcgen import console
 from svcgen.commands import boundary, options
+from svcgen.fleet import jobs_value
 
 HELP = """Audit Go services against the production-readiness review.
 
@@ -103,7 +104,7 @@ def command(
 
         targets += [(s.name, s.path) for s in load_fleet(fleet).services]
 
-    results = engine.audit_all(targets, opts, jobs=options.jobs_value(jobs))
+    results = engine.audit_all(targets, opts, jobs=jobs_value(jobs))
     errors = any(r.error is not None for r in results)
     failing = any(not engine.passed(r, opts) for r in results)
     code = 2 if errors else (1 if failing else 0)

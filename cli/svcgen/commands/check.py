@@ -6,6 +6,7 @@ import typer
 
 from svcgen import console
 from svcgen.commands import boundary, options
+from svcgen.fleet import jobs_value
 
 HELP = """Report each service's template version against the newest one.
 
@@ -42,7 +43,7 @@ def command(
     from svcgen.commands.targets import collect_targets
     from svcgen.updating.check import check_all, exit_code
 
-    n_jobs = options.jobs_value(jobs)
+    n_jobs = jobs_value(jobs)
     targets = collect_targets(paths or [], fleet)
     with console.progress(total=len(targets), enabled=len(targets) > 1) as advance:
         results = check_all(targets, jobs=n_jobs, on_done=lambda r: advance(r.name))

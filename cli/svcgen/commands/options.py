@@ -43,19 +43,6 @@ Jobs = Annotated[
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")]
 
 
-def jobs_value(jobs: int | None) -> int:
-    """``--jobs``: None or 0 is the number of CPUs; 1 is serial."""
-    import os
-
-    from svcgen.errors import UsageError
-
-    if jobs is None or jobs == 0:
-        return max(1, os.cpu_count() or 1)
-    if jobs < 0:
-        raise UsageError(f"--jobs {jobs}: must be at least 1", fix="1 runs serially")
-    return jobs
-
-
 #: appended to the help of every command that takes --fleet (errors about a
 #: fleet file say "see `svcgen patch-config --help` for the format")
 FLEET_FORMAT = """\b

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from svcgen import console
 from svcgen.commands import boundary, campaign_options, options
 from svcgen.errors import UsageError
+from svcgen.fleet import jobs_value
 
 HELP = """Patch YAML config files in place, changing only the patched lines.
 
@@ -92,19 +92,11 @@ def command(
     campaign: campaign_options.Campaign = None,
     only_failed: campaign_options.OnlyFailed = False,
     provider: campaign_options.ProviderName = None,
-) -> None:
-    from svcgen.patching import results
-    from svcgen.patching.ops import from_cli, load_patch_file
-    from svcgen.patching.runner import Options, expand_targets, run
+) -> int:
+    from svcgen.commands import patch_inplace
 
-    ops = load_patch_file(patch_file) if patch_file is not None else []
-    ops += from_cli(sets or [], unsets or [])
-    if not ops:
-        raise UsageError("nothing to do", fix="give --set, --unset or --patch-file")
-    if not targets and fleet is None:
-        raise UsageError(
-            "no files to patch", fix="give TARGET files, directories or globs, or --fleet"
-        )
+    ops = patch_inplace.operations(sets, unsets, patch_file)
+    patch_inplace.need_targets(targets, fleet)
     c = campaign_options.flags(
         branch=branch,
         message=message,
@@ -116,55 +108,28 @@ def command(
         only_failed=only_failed,
         provider=provider,
     )
-    if c is not None:  # a campaign: see docs/campaigns.md
-        if check:
-            raise UsageError("--check and --branch cannot be used together")
-        raise typer.Exit(
-            campaign_options.run_patch(
-                targets or [],
-                fleet,
-                ops,
-                c,
-                only_existing=only_existing,
-                dry_run=dry_run,
-                jobs=options.jobs_value(jobs),
-                json_out=as_json,
-            )
+    if c is None:
+        return patch_inplace.run_local(
+            ops,
+            targets,
+            fleet,
+            check=check,
+            dry_run=dry_run,
+            only_existing=only_existing,
+            strict_paths=strict_paths,
+            jobs=jobs,
+            as_json=as_json,
         )
-    files = expand_targets(targets or [], fleet)
-    opts = Options(
+    # a campaign: see docs/campaigns.md
+    if check:
+        raise UsageError("--check and --branch cannot be used together")
+    return campaign_options.run_patch(
+        targets or [],
+        fleet,
+        ops,
+        c,
         only_existing=only_existing,
-        check=check,
         dry_run=dry_run,
-        want_diff=dry_run,
-        jobs=options.jobs_value(jobs),
-        strict_paths=strict_paths,
-    )
-    report = run(files, ops, opts)
-    doc = results.to_json(report, check=check, dry_run=dry_run)
-    if not as_json:
-        for r in report.results:
-            if r.diff:
-                console.diff(r.diff)
-    console.report(
-        doc,
+        jobs=jobs_value(jobs),
         json_out=as_json,
-        title="patch-config",
-        columns=("file", "status", "detail"),
-        data=[(i["path"], i["status"], i["message"]) for i in doc["items"]],
-        noun="file",
     )
-    if results.created_note(report) and report.exit_code < 2:
-        console.warning(results.created_note(report))
-    if as_json:
-        raise typer.Exit(report.exit_code)
-    if report.write_error:
-        console.error(report.write_error)
-    elif report.exit_code >= 2:
-        errors = sum(r.status == "error" for r in report.results)
-        console.error(f"{errors} of {len(report.results)} files are invalid; no file was written")
-    elif check and report.exit_code == 1:
-        pending = sum(r.status == "changed" for r in report.results)
-        console.info(f"{pending} files need change (changes pending; --check wrote nothing)")
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)

@@ -9,6 +9,7 @@ import typer
 
 from svcgen import console
 from svcgen.commands import boundary, campaign_options, options
+from svcgen.fleet import jobs_value
 
 HELP = """Update services to a newer version of their template, keeping local edits.
 
@@ -108,7 +109,7 @@ def command(
 
     if conflict not in ("inline", "rej"):
         raise UsageError(f"--conflict {conflict}: must be inline or rej")
-    n_jobs = options.jobs_value(jobs)
+    n_jobs = jobs_value(jobs)
     if output is not None and output.exists() and not output.is_dir():
         raise UsageError(f"--output {output}: not a directory")
     targets = collect_targets(paths or [], fleet)
