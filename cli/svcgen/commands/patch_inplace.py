@@ -122,28 +122,13 @@ def execute(
     unsets: list[str] | None,
     patch_file: Path | None,
     fleet: Path | None,
-    check: bool,
-    dry_run: bool,
-    only_existing: bool,
-    strict_paths: bool,
-    jobs: int | None,
-    as_json: bool,
+    **options: Any,
 ) -> int:
     """Patch the files in place, all or none; print the report. Returns the
-    exit code."""
+    exit code. ``options``: the keyword arguments of :func:`run_local`."""
     ops = operations(sets, unsets, patch_file)
     need_targets(targets, fleet)
-    return run_local(
-        ops,
-        targets,
-        fleet,
-        check=check,
-        dry_run=dry_run,
-        only_existing=only_existing,
-        strict_paths=strict_paths,
-        jobs=jobs,
-        as_json=as_json,
-    )
+    return run_local(ops, targets, fleet, **options)
 
 
 def run_local(
