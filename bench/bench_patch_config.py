@@ -80,7 +80,7 @@ for name in sys.argv[1:]:
 
 
 def write_fleet(root: Path, n: int) -> list[Path]:
-    """N service configs in a new directory ``root`` (never a reused one: see SETTLE_S)."""
+    """N service configs in a new directory ``root`` (see FRESH)."""
     files = []
     for i in range(n):
         path = root / f"svc-{i:04d}" / "configs" / "config-production.yaml"
@@ -90,36 +90,12 @@ def write_fleet(root: Path, n: int) -> list[Path]:
     return files
 
 
-#: This machine's root file system is ext4 without a journal. There, creating a
-#: file in a block group in which many inodes were freed during the last 30
-#: seconds costs about 1 ms of CPU per file (the kernel's inode allocator skips
-#: "recently deleted" inodes one by one), against 0.03 ms otherwise. yq and
-#: svcgen create a temporary file per config and free the original's inode, so
-#: a side measured right after another one's 1,000-file run would pay for the
-#: other's deletions; a fleet in real use has not just had thousands of files
-#: deleted next to it. So each side patches a fleet that nothing has touched,
-#: nothing is deleted until the end, and a side that creates files starts at
-#: least this long after the last run that freed inodes (--no-settle: no wait).
-SETTLE_S = 31.0
-
-
-class Clock:
-    """When the last run that freed many inodes ended (see SETTLE_S)."""
-
-    def __init__(self, settle: bool) -> None:
-        self.settle = settle
-        self.freed_at = -1e9
-        self.waited = 0.0
-
-    def before_creating(self) -> None:
-        wait = self.freed_at + SETTLE_S - time.monotonic()
-        if self.settle and wait > 0:
-            time.sleep(wait)
-            self.waited += wait
-
-    def freed(self, n: int) -> None:
-        if n >= 100:
-            self.freed_at = time.monotonic()
+#: FRESH: each side patches a fleet written for it in a new directory, and no fleet is
+#: deleted until the end. On this VM's ext4 (no journal), creating a file in a
+#: directory of a tree that was just deleted and written again at the same place
+#: (as this bench did before) cost up to 1 ms of CPU, against 0.03 ms in a new
+#: tree; yq and svcgen create a temporary file per config, the naive loop does
+#: not, so reusing the place charged that to them.
 
 
 def find_yq() -> tuple[str, str] | None:
@@ -187,9 +163,7 @@ def warm_up(root: Path, naive_script: Path) -> None:
     timed([*SVCGEN, "patch-config", "--set=a=1", *map(str, files)])
 
 
-def measure(
-    root: Path, n: int, repeat: int, yq: str | None, clock: Clock
-) -> dict[str, float | int]:
+def measure(root: Path, n: int, repeat: int, yq: str | None) -> dict[str, float | int]:
     naive_script = root / "naive.py"
     root.mkdir(parents=True, exist_ok=True)
     naive_script.write_text(NAIVE, encoding="utf-8")
@@ -208,22 +182,16 @@ def measure(
         if yq:
             files, _ = fleet("yq")
             expr = ".middleware.ratelimit.fail_closed = true"
-            clock.before_creating()
             runs["yq"].append(timed_each([[yq, "-i", expr, str(f)] for f in files]))
-            clock.freed(n)
             assert "fail_closed: true" in files[-1].read_text()
         files, _ = fleet("naive")
         runs["naive"].append(timed([sys.executable, str(naive_script), *map(str, files)]))
         assert "fail_closed: true" in files[-1].read_text()
         files, pattern = fleet("svcgen-jobs1")
-        clock.before_creating()
         runs["svcgen_jobs1"].append(timed([*svcgen, flip, "--jobs", "1", pattern]))
-        clock.freed(n)
         assert "    fail_closed: true\n" in files[-1].read_text()
         files, pattern = fleet("svcgen")
-        clock.before_creating()
         runs["svcgen"].append(timed([*svcgen, flip, pattern]))
-        clock.freed(n)
         assert "    fail_closed: true\n" in files[-1].read_text()
     row: dict[str, float | int] = {"files": n}
     for key, values in runs.items():
@@ -272,11 +240,6 @@ def main() -> None:
     parser.add_argument("--sizes", help="comma-separated file counts (default 18,100,1000)")
     parser.add_argument("--no-yq", action="store_true", help="leave yq out")
     parser.add_argument(
-        "--no-settle",
-        action="store_true",
-        help=f"do not wait {SETTLE_S:.0f} s after a run that freed many inodes (see SETTLE_S)",
-    )
-    parser.add_argument(
         "--dir",
         type=Path,
         help="where the scratch fleet goes (default: a temporary directory under $TMPDIR)",
@@ -291,9 +254,8 @@ def main() -> None:
     if args.dir is not None:
         args.dir.mkdir(parents=True, exist_ok=True)
     load_start = [round(x, 2) for x in os.getloadavg()]
-    clock = Clock(settle=not (args.no_settle or args.quick))
     with tempfile.TemporaryDirectory(prefix="svcgen-bench-", dir=args.dir) as tmp:
-        rows = [measure(Path(tmp) / f"fleet-{n}", n, repeat, yq, clock) for n in sizes]
+        rows = [measure(Path(tmp) / f"fleet-{n}", n, repeat, yq) for n in sizes]
     figures = {
         "benchmark": "patch-config vs naive ruamel.yaml load/modify/dump and yq -i per file "
         "(fresh processes)",
@@ -302,8 +264,6 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "repeat": repeat,
-        "settle_s": SETTLE_S if clock.settle else 0,
-        "settled_for_s": round(clock.waited, 1),
         "svcgen_help_startup_s": round(startup(), 4),
         "load_average_start": load_start,
         "load_average": [round(x, 2) for x in os.getloadavg()],

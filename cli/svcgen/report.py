@@ -181,7 +181,8 @@ _LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<column>\d+))?: (?P<m
 
 
 def located_error(path: str, message: str, name: str | None = None) -> ReportError:
-    """A ReportError, with line and column when ``message`` starts ``FILE:LINE:COL: ``."""
+    """A ReportError, with line and column when ``message`` starts ``FILE:LINE:COL: ``
+    (and without the ``FILE: `` it may start with, which ``path`` holds)."""
     m = _LOCATED.match(message)
     if m and m["path"] == path:
         return ReportError(
@@ -191,6 +192,8 @@ def located_error(path: str, message: str, name: str | None = None) -> ReportErr
             line=int(m["line"]),
             column=int(m["column"]) if m["column"] else None,
         )
+    if path and message.startswith(path + ": "):  # ``FILE: message``: the path is a field
+        message = message[len(path) + 2 :]
     return ReportError(message=message, name=name, path=path)
 
 
