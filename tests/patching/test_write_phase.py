@@ -427,6 +427,9 @@ def test_misspelled_path_with_strict_paths_is_an_error(
     assert f"{good}: middlewre.ratelimit.fail_closed: middlewre does not exist, and " in message
     assert "did you mean middleware?" in message
     assert snapshot([good, other]) == before
+    plain = cli(TYPO, "--strict-paths", str(good))  # the file is named once on stderr
+    assert f"{good}: middlewre.ratelimit.fail_closed: middlewre does not" in plain.stderr
+    assert f"{good}: {good}" not in plain.stderr
     nested = cli("--set=middleware.ratelimt.burst=5", "--strict-paths", "--json", str(good))
     assert nested.exit_code == 2
     assert f"{good}:7:3: middleware.ratelimt.burst" in report(nested)["items"][0]["message"]
