@@ -137,3 +137,34 @@ def test_a_plain_run_does_not_import_typer(tmp_path: Path) -> None:
         helped, capture_output=True, text=True, env={"PYTHONPATH": str(CLI)}, check=False
     )
     assert "Usage:" in out.stdout and out.stderr.splitlines()[-1] == "True False 0", out.stderr
+
+
+CRASH = """
+import sys
+import svcgen.patching.runner
+def boom(*args, **kwargs):
+    raise RuntimeError("boom: the core failed")
+svcgen.patching.runner.run = boom
+from svcgen.main import main
+sys.argv = ["svcgen", "patch-config", "--set", "a=2", sys.argv[1]]
+main()
+"""
+
+
+def test_a_bug_on_the_fast_path_is_exit_3_with_a_log(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("a: 1\n", encoding="utf-8")
+    env = {"PYTHONPATH": str(CLI), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("internal error: RuntimeError: boom: the core failed (details in ")
+    logs = list((tmp_path / "cache" / "svcgen" / "logs").glob("crash-*.log"))
+    assert len(logs) == 1 and "Traceback" in logs[0].read_text(encoding="utf-8")
+    assert config.read_text(encoding="utf-8") == "a: 1\n"
