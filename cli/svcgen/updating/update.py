@@ -583,9 +583,10 @@ def _run(
             if opts.dry_run or opts.want_patch:
                 result.diff = planning.plan_patch(plan, path)
             if opts.dry_run:
-                _tasks(
-                    worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, run=False
+                dry = _project_worker(
+                    worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, False
                 )
+                _report_tasks(dry)
             else:
                 _apply(worker_cls, path, plan, new_source, new_recorded, ref, new_data, opts, log)
     finally:
@@ -651,18 +652,9 @@ def _apply(
         raise
 
 
-def _tasks(
-    worker_cls: Any,
-    path: Path,
-    source: str,
-    recorded: str,
-    ref: str,
-    data: dict[str, Any],
-    opts: UpdateOptions,
-    log: list[str],
-    run: bool,
-) -> None:
-    project = _project_worker(worker_cls, path, source, recorded, ref, data, opts, log, run)
+def _report_tasks(project: Any) -> None:
+    """A dry run: a worker made with run=False reports each due migration and task as
+    skipped instead of running it."""
     if project is None:
         return
     before, after = _migrations(project)
