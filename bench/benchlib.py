@@ -243,6 +243,16 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
     raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def redis_ping(port: int, timeout: float = 0.5) -> bool:
+    """True when a Redis on 127.0.0.1:port answers PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 class RedisServer:
     """A throw-away redis-server on a free loopback port (no persistence)."""
 
@@ -256,12 +266,7 @@ class RedisServer:
         return f"127.0.0.1:{self.port}"
 
     def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
+        return redis_ping(self.port)
 
     def start(self) -> RedisServer:
         exe = shutil.which("redis-server")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -11,19 +10,13 @@ from typing import Any
 
 import pytest
 
+from process_helpers import go_env
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
 GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 ALL_FEATURES = ["ratelimit", "auth", "tracing", "httpclient", "worker"]
 COVERAGE_MIN = 80.0
-
-
-def go_env() -> dict[str, str]:
-    """The environment of go commands: go.sum must be complete, never tidied."""
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env.pop("GOWORK", None)
-    return env
 
 
 def run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:

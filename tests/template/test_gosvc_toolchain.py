@@ -14,6 +14,8 @@ import pytest
 import yaml
 from gosvc_helpers import ALL_FEATURES, COVERAGE_MIN, TEMPLATE_DIR, coverage_total, go_env, run
 
+from process_helpers import require_redis_server
+
 
 def test_answers_file_records_the_defaults(default_service: Path) -> None:
     answers = yaml.safe_load((default_service / ".copier-answers.yml").read_text())
@@ -97,8 +99,7 @@ def test_go_test_race_and_coverage(default_service: Path, tmp_path: Path) -> Non
 
     The integration tests start their own redis-server (package redistest).
     """
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is required (apt-get install redis-server)")
+    require_redis_server()
     profile = tmp_path / "cover.out"
     proc = run(
         [

@@ -11,15 +11,11 @@ the rendered service must run against Redis here, not skip.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import functools
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +27,17 @@ from typing import Any
 
 import pytest
 import yaml
+
+import process_helpers
+from process_helpers import (
+    RedisServer,
+    ServiceProcess,
+    build_service,
+    hs256_jwt,
+    require_redis_server,
+    start_redis,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
@@ -47,50 +54,12 @@ pytestmark = pytest.mark.slow
 
 # --- helpers -----------------------------------------------------------------
 
-
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env.pop("GOWORK", None)
-    env.pop("REDIS_ADDR", None)  # the Go tests must start their own redis-server here
-    return env
-
-
-def redis_server_binary() -> str:
-    path = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(path).is_file():
-        pytest.fail("redis-server is required (apt-get install redis-server); it is not on PATH")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll cond; recovery and readiness are eventual, so poll, never sleep-and-assert."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+# The Go tests must start their own redis-server here.
+go_env = functools.partial(process_helpers.go_env, REDIS_ADDR=None)
 
 
 def jwt(claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256") -> str:
-    header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    signing_input = f"{header}.{payload}".encode()
-    if alg == "none":
-        return f"{header}.{payload}."
-    sig = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(sig)}"
+    return hs256_jwt(claims, key, alg)
 
 
 def claims(**over: Any) -> dict[str, Any]:
@@ -129,94 +98,12 @@ def http_get(url: str, token: str | None = None) -> Response:
         return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode())
 
 
-class RedisServer:
-    """A redis-server on a fixed loopback port that the test can kill and restart."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.dir = tmp
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(f"redis-server on port {self.port}", self.ping)
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-            self.proc = None
-        assert not self.ping()
-
-
-class Service:
+class Service(ServiceProcess):
     """The built binary running with a config file, stopped with SIGTERM."""
 
     def __init__(self, binary: Path, workdir: Path, config: dict[str, Any], env: dict[str, str]):
-        self.port = free_port()
-        self.admin_port = free_port()
-        config["server"]["http"]["addr"] = f"127.0.0.1:{self.port}"
         config["server"]["http"]["shutdown_delay"] = "0s"
-        config["server"].setdefault("admin", {})["addr"] = f"127.0.0.1:{self.admin_port}"
-        self.conf = workdir / f"config-{self.port}.yaml"
-        self.conf.write_text(yaml.safe_dump(config))
-        self.log = workdir / f"service-{self.port}.log"
-        self.binary = binary
-        self.env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def admin_url(self) -> str:
-        """The admin listener: /healthz, /readyz, /metrics."""
-        return f"http://127.0.0.1:{self.admin_port}"
-
-    def start(self) -> None:
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(self.binary), "-conf", str(self.conf)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                pytest.fail(f"service exited {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                return http_get(self.admin_url + "/healthz").status == 200
-            except OSError:
-                return False
-
-        wait_until("the service to answer /healthz", up)
+        super().__init__(binary, workdir, config, env)
 
     def stop(self) -> None:
         if self.proc is None:
@@ -253,27 +140,14 @@ def project(copie_session: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def binary(project: Path) -> Path:
-    out = project / "bin" / SERVICE
-    proc = subprocess.run(
-        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
-        cwd=project,
-        env=go_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return build_service(project, SERVICE, go_env())
 
 
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    srv = RedisServer(tmp_path)
-    srv.start()
+    srv = start_redis(tmp_path)
     yield srv
-    if srv.proc is not None:
-        srv.kill()
+    srv.kill()
 
 
 def service_env(secret: str = SECRET, **over: str) -> dict[str, str]:
@@ -562,7 +436,7 @@ def test_failure_mode_local_overrides_fail_closed(
 
 
 def test_go_integration_tests_run_against_redis(project: Path) -> None:
-    redis_server_binary()
+    require_redis_server()
     proc = subprocess.run(
         [
             "go",

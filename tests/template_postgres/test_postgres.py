@@ -12,6 +12,7 @@ no restart of the service).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,12 +21,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pgcluster import Cluster, free_port
+
+import process_helpers
+from process_helpers import build_service
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
@@ -34,20 +38,9 @@ SERVICE = "demo"
 pytestmark = pytest.mark.slow
 
 
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env["GOTOOLCHAIN"] = "local"
-    env.pop("GOWORK", None)
-    return env
-
-
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
+go_env = functools.partial(process_helpers.go_env, GOTOOLCHAIN="local")
+# A restarted cluster and a blocked pool take longer than the default 20 s may allow.
+wait_until = functools.partial(process_helpers.wait_until, timeout=30.0)
 
 
 def http_get(url: str) -> tuple[int, str]:
@@ -88,16 +81,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def binary(project: Path) -> Path:
-    out = project / "bin" / SERVICE
-    subprocess.run(
-        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
-        cwd=project,
-        env=go_env(),
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-    return out
+    return build_service(project, SERVICE, go_env())
 
 
 def write_config(path: Path, port: int, health: dict[str, str] | None = None, **pg: Any) -> Path:
