@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -36,6 +37,7 @@ from benchlib import RedisServer, free_port, redis_ping  # noqa: E402
 
 __all__ = [
     "RedisServer",
+    "Response",
     "ServiceProcess",
     "build_service",
     "free_port",
@@ -113,6 +115,18 @@ def hs256_jwt(claims: dict[str, Any], key: str, alg: str = "HS256") -> str:
         return f"{header}.{payload}."
     sig = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{_b64url(sig)}"
+
+
+@dataclass
+class Response:
+    """An HTTP answer: the status, the headers (lower-case names) and the body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 class ServiceProcess:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from svcgen.app import app
@@ -29,6 +32,17 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "tests@svcgen.invalid",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+@contextmanager
+def isolated_env(cache: Path) -> Iterator[pytest.MonkeyPatch]:
+    """GIT_ENV and a private svcgen cache until the block ends (for a session-scoped
+    fixture, which cannot use the function-scoped ``monkeypatch``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in GIT_ENV.items():
+            mp.setenv(key, value)
+        mp.setenv("SVCGEN_CACHE_DIR", str(cache))
+        yield mp
 
 
 def git(cwd: Path, *args: str) -> str:

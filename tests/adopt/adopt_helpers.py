@@ -14,15 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from process_helpers import free_port  # noqa: F401  (re-exported for the tests)
-from repo_helpers import (  # noqa: F401  (re-exported for the tests)
-    GIT_ENV,
-    answers,
+from repo_helpers import (
     commit_all,
     copy_template,
     git,
     init_tagged,
-    run,
     tree_files,
 )
 

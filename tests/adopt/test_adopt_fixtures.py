@@ -13,21 +13,19 @@ from pathlib import Path
 
 import pytest
 from adopt_helpers import (
-    answers,
-    commit_all,
     find_tool,
     fixture_repo,
-    free_port,
-    git,
     go,
     http_get,
     lint,
     ownership,
-    run,
     serving,
     snapshot,
     tool,
 )
+
+from process_helpers import free_port
+from repo_helpers import answers, commit_all, git, run
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import commit_all, git, run, run_json, tree_files  # noqa: F401  (re-exported for the tests)
+from repo_helpers import commit_all, git, tree_files
 
 BRANCH = "svcgen/p0-3"
 SET = "middleware.ratelimit.fail_closed=true"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gosvc_helpers import ALL_FEATURES, COVERAGE_MIN, TEMPLATE_DIR, coverage_total, go_env, run
+from gosvc_helpers import ALL_FEATURES, COVERAGE_MIN, TEMPLATE_DIR, coverage_total, run
 
-from process_helpers import require_redis_server
+from process_helpers import go_env, require_redis_server
 
 
 def test_answers_file_records_the_defaults(default_service: Path) -> None:

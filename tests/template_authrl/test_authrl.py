@@ -12,7 +12,6 @@ the rendered service must run against Redis here, not skip.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import signal
@@ -21,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ import yaml
 import process_helpers
 from process_helpers import (
     RedisServer,
+    Response,
     ServiceProcess,
     build_service,
     hs256_jwt,
@@ -75,16 +74,6 @@ def claims(**over: Any) -> dict[str, Any]:
     return base
 
 
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 def http_get(url: str, token: str | None = None) -> Response:
     req = urllib.request.Request(url)
     if token is not None:
@@ -92,10 +81,10 @@ def http_get(url: str, token: str | None = None) -> Response:
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return Response(
-                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
+                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
             )
     except urllib.error.HTTPError as e:
-        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode())
+        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
 
 
 class Service(ServiceProcess):
@@ -120,7 +109,7 @@ class Service(ServiceProcess):
 
     def metric(self, name: str, **labels: str) -> float:
         """The value of one sample of /metrics (0 when absent)."""
-        body = self.get("/metrics").body
+        body = self.get("/metrics").body.decode()
         want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
         pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(want)}\}} (\S+)$", re.M)
         m = pattern.search(body)

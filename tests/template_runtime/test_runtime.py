@@ -33,7 +33,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ import pytest
 import process_helpers
 from process_helpers import (
     RedisServer,
+    Response,
     ServiceProcess,
     build_service,
     hs256_jwt,
@@ -107,16 +107,6 @@ def jwt(claims: dict[str, Any], key: str = SECRET) -> str:
 
 def token(user: str = "u-1") -> str:
     return jwt({"user_id": user, "role": "member", "exp": int(time.time()) + 3600})
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 def request(

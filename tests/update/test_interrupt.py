@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from update_helpers import ROOT, commit_all, git, new_service, snapshot
+from update_helpers import new_service, snapshot
+
+from repo_helpers import ROOT, commit_all, git
 
 
 def killing_template(repo: Path, kill: str = "kill -TERM $PPID") -> Path:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from update_helpers import commit_all, copy_service, git, new_service, run
+from update_helpers import copy_service, new_service
+
+from repo_helpers import commit_all, git, run
 
 
 def tiny_template(repo: Path, log: Path) -> Path:

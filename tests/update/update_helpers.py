@@ -11,17 +11,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from repo_helpers import (  # noqa: F401  (re-exported for the tests)
-    GIT_ENV,
-    ROOT,
-    TEMPLATE,
-    answers,
+from repo_helpers import (
     commit_all,
     copy_template,
     git,
     init_tagged,
     run,
-    run_json,
     tree_files,
 )
 

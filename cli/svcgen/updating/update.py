@@ -529,16 +529,8 @@ def _run(
     scratch = Path(tempfile.mkdtemp(prefix="svcgen-render-"))
     log: list[str] = []
     try:
-        common: dict[str, Any] = dict(
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            skip_tasks=True,
-            svcgen_project=path,
-            svcgen_trust=opts.trust,
-            svcgen_run_tasks=False,
-            svcgen_share_templates=True,
-        )
+        common = _worker_options(path, opts, run_tasks=False)
+        common["skip_tasks"] = True
         old_data = _user_answers(answers.data)
         with _as_update(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -679,20 +671,27 @@ def _project_worker(
         dst_path=path,
         vcs_ref=ref,
         data=data,
-        defaults=True,
-        overwrite=True,
-        quiet=True,
-        svcgen_project=path,
-        svcgen_trust=opts.trust,
-        svcgen_run_tasks=run,
         svcgen_sources={recorded: source},
         svcgen_log=log,
-        svcgen_share_templates=True,
+        **_worker_options(path, opts, run_tasks=run),
     )
     if not worker.template.tasks and not worker.template.config_data.get("migrations"):
         return None
     worker._ask()
     return worker
+
+
+def _worker_options(path: Path, opts: UpdateOptions, *, run_tasks: bool) -> dict[str, Any]:
+    """What every worker of an update of the service at path is made with."""
+    return dict(
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        svcgen_project=path,
+        svcgen_trust=opts.trust,
+        svcgen_run_tasks=run_tasks,
+        svcgen_share_templates=True,
+    )
 
 
 def _migrations(worker: Any) -> tuple[list[Any], list[Any]]:
