@@ -34,7 +34,6 @@ from process_helpers import (
     build_service,
     hs256_jwt,
     require_redis_server,
-    start_redis,
     wait_until,
 )
 
@@ -130,13 +129,6 @@ def project(copie_session: Any) -> Path:
 @pytest.fixture(scope="module")
 def binary(project: Path) -> Path:
     return build_service(project, SERVICE, go_env())
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    srv = start_redis(tmp_path)
-    yield srv
-    srv.kill()
 
 
 def service_env(secret: str = SECRET, **over: str) -> dict[str, str]:

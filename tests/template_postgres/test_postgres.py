@@ -206,20 +206,7 @@ class TableLock:
     def __init__(self, cluster: Cluster, db: str, table: str) -> None:
         self.cluster, self.db, self.table = cluster, db, table
         self.proc = subprocess.Popen(
-            [
-                str(cluster.bin / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(cluster.port),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-Aq",
-            ],
+            [*cluster.psql_argv(db), "-Aq"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -45,7 +45,6 @@ from process_helpers import (
     ServiceProcess,
     build_service,
     hs256_jwt,
-    start_redis,
     wait_until,
 )
 
@@ -224,13 +223,6 @@ def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     routes.write_text(text.replace(anchor, anchor + "\tregisterRuntimeTestRoutes(mux)\n"))
     (project / "internal" / "api" / "zz_runtimetest_routes.go").write_text(TEST_ROUTES)
     return build_service(project, SERVICE, go_env())
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    srv = start_redis(tmp_path)
-    yield srv
-    srv.kill()
 
 
 @pytest.fixture

@@ -59,6 +59,18 @@ def make_template_repo(dest: Path, small: bool = False) -> Path:
     return init_tagged(dest)
 
 
+def tiny_template(repo: Path, copier_yml: str) -> Path:
+    """A template of only copier.yml (``copier_yml``: a service_name question and
+    whatever the test needs), the answers file and a README, tagged v1.0.0."""
+    (repo / "template").mkdir(parents=True)
+    (repo / "copier.yml").write_text(copier_yml, encoding="utf-8")
+    (repo / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml -}}\n", encoding="utf-8"
+    )
+    (repo / "template" / "README.md.jinja").write_text("# {{ service_name }}\n")
+    return init_tagged(repo)
+
+
 def release_v2(repo: Path, tag: str = "v2.0.0") -> None:
     """v2: a new file, and line A of the Makefile changed."""
     (repo / "template" / "UPDATING.md").write_text("Added by template v2.\n", encoding="utf-8")
