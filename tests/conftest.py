@@ -12,7 +12,7 @@ import pytest
 from repo_helpers import git
 
 if TYPE_CHECKING:
-    from process_helpers import RedisServer
+    from service_helpers import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "go-service"
@@ -34,7 +34,7 @@ def template_git_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of this test alone on a free loopback port, killed at the end
     (the test may kill and restart it)."""
-    from process_helpers import start_redis
+    from service_helpers import start_redis
 
     srv = start_redis(tmp_path)
     yield srv

@@ -24,8 +24,8 @@ from adopt_helpers import (
     tool,
 )
 
-from process_helpers import free_port
 from repo_helpers import answers, commit_all, git, run
+from service_helpers import free_port
 
 pytestmark = pytest.mark.slow
 

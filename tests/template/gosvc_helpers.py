@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from process_helpers import go_env
+from service_helpers import go_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"

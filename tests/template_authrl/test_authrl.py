@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-import process_helpers
-from process_helpers import (
+import service_helpers
+from service_helpers import (
     RedisServer,
     Response,
     ServiceProcess,
@@ -53,7 +53,7 @@ pytestmark = pytest.mark.slow
 # --- helpers -----------------------------------------------------------------
 
 # The Go tests must start their own redis-server here.
-go_env = functools.partial(process_helpers.go_env, REDIS_ADDR=None)
+go_env = functools.partial(service_helpers.go_env, REDIS_ADDR=None)
 
 
 def jwt(claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256") -> str:

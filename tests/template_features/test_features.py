@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
+from service_helpers import render_files
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
 ALL_FEATURES: tuple[str, ...] = (
@@ -126,18 +128,7 @@ def run(cmd: list[str], cwd: Path, *, mod: str = "readonly", timeout: float = 12
 
 def render_plain(dest: Path, features: tuple[str, ...]) -> Path:
     """Render without tasks (no git init, no go mod download): the files only."""
-    from copier import run_copy
-
-    run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={"service_name": "demo", "features": list(features)},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
-    return dest
+    return render_files(dest, {"service_name": "demo", "features": list(features)})
 
 
 def golangci_lint() -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import process_helpers
+import service_helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
@@ -26,7 +26,7 @@ TEMPLATE_DIR = ROOT / "templates" / "go-service"
 pytestmark = pytest.mark.slow
 
 
-go_env = functools.partial(process_helpers.go_env, REDIS_ADDR=None)
+go_env = functools.partial(service_helpers.go_env, REDIS_ADDR=None)
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from process_helpers import free_port, redis_ping, require_redis_server
+from service_helpers import free_port, redis_ping, require_redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "demo"

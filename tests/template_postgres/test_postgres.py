@@ -28,19 +28,17 @@ from typing import Any
 import pytest
 from pgcluster import Cluster, free_port
 
-import process_helpers
-from process_helpers import build_service
+import service_helpers
+from service_helpers import build_service, render_files
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIR = ROOT / "templates" / "go-service"
 SERVICE = "demo"
 
 pytestmark = pytest.mark.slow
 
 
-go_env = functools.partial(process_helpers.go_env, GOTOOLCHAIN="local")
+go_env = functools.partial(service_helpers.go_env, GOTOOLCHAIN="local")
 # A restarted cluster and a blocked pool take longer than the default 20 s may allow.
-wait_until = functools.partial(process_helpers.wait_until, timeout=30.0)
+wait_until = functools.partial(service_helpers.wait_until, timeout=30.0)
 
 
 def http_get(url: str) -> tuple[int, str]:
@@ -64,19 +62,8 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from copier import run_copy
-
     dest = tmp_path_factory.mktemp("pgsvc") / SERVICE
-    run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={"service_name": SERVICE, "features": ["postgres"]},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
-    return dest
+    return render_files(dest, {"service_name": SERVICE, "features": ["postgres"]})
 
 
 @pytest.fixture(scope="module")

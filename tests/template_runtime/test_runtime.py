@@ -38,8 +38,8 @@ from typing import Any
 
 import pytest
 
-import process_helpers
-from process_helpers import (
+import service_helpers
+from service_helpers import (
     RedisServer,
     Response,
     ServiceProcess,
@@ -96,7 +96,7 @@ func registerRuntimeTestRoutes(mux *http.ServeMux) {
 
 # --- helpers -----------------------------------------------------------------
 
-go_env = functools.partial(process_helpers.go_env, CGO_ENABLED="0")
+go_env = functools.partial(service_helpers.go_env, CGO_ENABLED="0")
 
 
 def jwt(claims: dict[str, Any], key: str = SECRET) -> str:

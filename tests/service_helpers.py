@@ -1,8 +1,6 @@
-"""Helpers shared by the tests that run a rendered service for real
-(tests/template_authrl, template_runtime, template_newcomer, template_postgres,
-template_keys_redis, template): the Go environment, the built binary, a
-redis-server, free loopback ports, polling, HS256 tokens, and the service
-process itself.
+"""Helpers shared by the tests of a rendered service (tests/template*):
+rendering its files, the Go environment, the built binary, a redis-server,
+free loopback ports, polling, HS256 tokens, and the service process itself.
 
 The port and redis-server helpers are bench/benchlib.py's, so that tests and
 benches start Redis the same way. tests/ is on sys.path (pytest puts a
@@ -30,6 +28,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = ROOT / "templates" / "go-service"
 if str(ROOT / "bench") not in sys.path:
     sys.path.append(str(ROOT / "bench"))  # its module names are unique
 
@@ -44,10 +43,30 @@ __all__ = [
     "go_env",
     "hs256_jwt",
     "redis_ping",
+    "render_files",
     "require_redis_server",
     "start_redis",
     "wait_until",
 ]
+
+
+def render_files(dest: Path, data: dict[str, Any], **options: Any) -> Path:
+    """templates/go-service rendered into dest with data (defaults for the other
+    questions) and no tasks (no git init, no go mod download): the files only.
+    ``options`` go to copier.run_copy as they are (e.g. ``exclude``)."""
+    from copier import run_copy
+
+    run_copy(
+        str(TEMPLATE_DIR),
+        dest,
+        data=data,
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
+        **options,
+    )
+    return dest
 
 
 def go_env(**over: str | None) -> dict[str, str]:
