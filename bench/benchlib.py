@@ -179,14 +179,21 @@ def time_command(
     for i in range(runs):
         if before is not None:
             before(i)
-        start = time.perf_counter()
-        proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, check=False)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace")[-2000:]
-            raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{err}")
-        times.append(elapsed)
+        times.append(time_once(cmd, cwd, env))
     return times
+
+
+def time_once(
+    cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> float:
+    """Wall-clock seconds of one run of ``cmd``, which must exit 0."""
+    start = time.perf_counter()
+    proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{err}")
+    return elapsed
 
 
 def interleaved(
