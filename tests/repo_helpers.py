@@ -95,6 +95,15 @@ def tree_files(path: Path) -> dict[str, bytes]:
     }
 
 
+def snapshot(path: Path) -> dict[str, object]:
+    """Every file of the work tree by content, plus HEAD and git status."""
+    return {
+        "files": tree_files(path),
+        "head": git(path, "rev-parse", "HEAD"),
+        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
+    }
+
+
 def answers(path: Path) -> dict[str, Any]:
     """The service's .copier-answers.yml."""
     import yaml

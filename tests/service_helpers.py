@@ -41,6 +41,7 @@ __all__ = [
     "build_service",
     "free_port",
     "go_env",
+    "go_integration_tests",
     "hs256_jwt",
     "redis_ping",
     "render_files",
@@ -96,6 +97,29 @@ def build_service(project: Path, service: str, env: dict[str, str]) -> Path:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def go_integration_tests(
+    project: Path, env: dict[str, str], *packages: str, timeout: float = 1200
+) -> str:
+    """`go test -race -tags integration -v -run Integration` of packages; they must
+    pass and none may skip. Returns go's output."""
+    proc = subprocess.run(
+        [
+            *("go", "test", "-race", "-count=1", "-tags", "integration"),
+            *("-v", "-run", "Integration", *packages),
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-20000:]
+    assert "--- SKIP" not in out, "integration tests skipped:\n" + out[-20000:]
     return out
 
 

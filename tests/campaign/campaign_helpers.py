@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import commit_all, git, tree_files
+from repo_helpers import commit_all, git
+from repo_helpers import snapshot as repo_snapshot
 
 BRANCH = "svcgen/p0-3"
 SET = "middleware.ratelimit.fail_closed=true"
@@ -138,12 +139,10 @@ def write_fleet(path: Path, services: list[tuple[str, Path]]) -> Path:
 
 
 def snapshot(path: Path) -> dict[str, object]:
-    """Every work-tree file by content, HEAD, the current branch and git status."""
+    """repo_helpers.snapshot, plus the current branch and the stash."""
     return {
-        "files": tree_files(path),
-        "head": git(path, "rev-parse", "HEAD"),
+        **repo_snapshot(path),
         "branch": git(path, "symbolic-ref", "--short", "HEAD"),
-        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
         "stash": git(path, "stash", "list"),
     }
 

@@ -32,6 +32,7 @@ from service_helpers import (
     Response,
     ServiceProcess,
     build_service,
+    go_integration_tests,
     hs256_jwt,
     require_redis_server,
     wait_until,
@@ -418,29 +419,7 @@ def test_failure_mode_local_overrides_fail_closed(
 
 def test_go_integration_tests_run_against_redis(project: Path) -> None:
     require_redis_server()
-    proc = subprocess.run(
-        [
-            "go",
-            "test",
-            "-race",
-            "-count=1",
-            "-tags",
-            "integration",
-            "-v",
-            "-run",
-            "Integration",
-            "./...",
-        ],
-        cwd=project,
-        env=go_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-20000:]
-    assert "--- SKIP" not in out, "integration tests skipped:\n" + out[-20000:]
+    out = go_integration_tests(project, go_env(), "./...")
     passed = set(re.findall(r"^\s*--- PASS: (TestIntegration\w+)", out, re.M))
     expected = {
         "TestIntegrationRedisLimitAndWindowReset",

@@ -29,7 +29,7 @@ import pytest
 from pgcluster import Cluster, free_port
 
 import service_helpers
-from service_helpers import build_service, render_files
+from service_helpers import build_service, go_integration_tests, render_files
 
 SERVICE = "demo"
 
@@ -151,30 +151,8 @@ def test_migrate_command_up_down_status(binary: Path, cluster: Cluster, tmp_path
 
 def test_go_integration_tests_run_against_postgres(project: Path, cluster: Cluster) -> None:
     dsn = cluster.create_db("go_integration")
-    proc = subprocess.run(
-        [
-            "go",
-            "test",
-            "-race",
-            "-tags",
-            "integration",
-            "-count=1",
-            "-v",
-            "-run",
-            "Integration",
-            "./internal/store/",
-            f"./cmd/{SERVICE}/",
-        ],
-        cwd=project,
-        env={**go_env(), "TEST_DATABASE_URL": dsn},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-20000:]
-    assert "--- SKIP" not in out, out[-20000:]
+    env = {**go_env(), "TEST_DATABASE_URL": dsn}
+    out = go_integration_tests(project, env, "./internal/store/", f"./cmd/{SERVICE}/", timeout=900)
     for sub in (
         "migrations_up,_down,_up",
         "nil_filter",

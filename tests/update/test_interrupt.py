@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from update_helpers import new_service, snapshot, tiny_template
+from update_helpers import new_service, tiny_template
 
-from repo_helpers import ROOT, commit_all, git
+from repo_helpers import ROOT, commit_all, git, snapshot
 
 
 def killing_template(repo: Path, kill: str = "kill -TERM $PPID") -> Path:

@@ -17,7 +17,6 @@ from repo_helpers import (
     git,
     init_tagged,
     run,
-    tree_files,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -109,15 +108,6 @@ def new_service(template: Path, name: str, dest: Path, ref: str = "v1.0.0") -> P
     git(path, "init", "-q", "-b", "main")
     commit_all(path, "rendered")
     return path
-
-
-def snapshot(path: Path) -> dict[str, object]:
-    """Every file of the work tree by content, plus HEAD and git status."""
-    return {
-        "files": tree_files(path),
-        "head": git(path, "rev-parse", "HEAD"),
-        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
-    }
 
 
 def copy_service(base: Path, dest: Path) -> Path:
