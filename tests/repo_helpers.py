@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
-
-from svcgen.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "go-service"
@@ -72,6 +69,10 @@ def init_tagged(path: Path, tag: str = "v1.0.0", message: str = "v1") -> Path:
 
 def run(*args: str) -> tuple[int, str, str]:
     """The svcgen CLI, in-process: (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from svcgen.app import app
+
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
