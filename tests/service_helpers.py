@@ -29,6 +29,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
+GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 if str(ROOT / "bench") not in sys.path:
     sys.path.append(str(ROOT / "bench"))  # its module names are unique
 
@@ -39,6 +40,7 @@ __all__ = [
     "Response",
     "ServiceProcess",
     "build_service",
+    "find_golangci_lint",
     "free_port",
     "go_env",
     "go_integration_tests",
@@ -121,6 +123,19 @@ def go_integration_tests(
     assert proc.returncode == 0, out[-20000:]
     assert "--- SKIP" not in out, "integration tests skipped:\n" + out[-20000:]
     return out
+
+
+def find_golangci_lint() -> str:
+    """The golangci-lint binary; a missing linter fails the test, never skips it."""
+    path = shutil.which("golangci-lint")
+    if path is None and GOLANGCI_LINT_FALLBACK.is_file():
+        path = str(GOLANGCI_LINT_FALLBACK)
+    if path is None:
+        pytest.fail(
+            "golangci-lint not found on PATH nor at /root/go/bin/golangci-lint; install it: "
+            "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
+        )
+    return path
 
 
 def require_redis_server() -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from service_helpers import render_files
+from service_helpers import find_golangci_lint, render_files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
@@ -35,7 +34,6 @@ ALL_FEATURES: tuple[str, ...] = (
     "worker",
     "postgres",
 )
-GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 
 COMBINATIONS: list[tuple[str, ...]] = [
     tuple(f for f, on in zip(ALL_FEATURES, mask, strict=True) if on)
@@ -131,18 +129,6 @@ def render_plain(dest: Path, features: tuple[str, ...]) -> Path:
     return render_files(dest, {"service_name": "demo", "features": list(features)})
 
 
-def golangci_lint() -> str:
-    path = shutil.which("golangci-lint")
-    if path is None and GOLANGCI_LINT_FALLBACK.is_file():
-        path = str(GOLANGCI_LINT_FALLBACK)
-    if path is None:
-        pytest.fail(
-            "golangci-lint not found; install it: go install "
-            "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
-        )
-    return path
-
-
 def config_keys(path: Path) -> set[str]:
     """Every dotted key of a YAML mapping, intermediate ones included."""
     keys: set[str] = set()
@@ -191,7 +177,7 @@ def representative(request: pytest.FixtureRequest, copie_session: Any) -> tuple[
 @pytest.mark.slow
 def test_golangci_lint_clean(representative: tuple[Path, set[str]]) -> None:
     project, _ = representative
-    out = run([golangci_lint(), "run", "--allow-parallel-runners", "./..."], project)
+    out = run([find_golangci_lint(), "run", "--allow-parallel-runners", "./..."], project)
     assert "0 issues" in out, out
 
 
