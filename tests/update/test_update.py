@@ -13,10 +13,9 @@ from update_helpers import (
     new_service,
     release_v2,
     release_v3,
-    snapshot,
 )
 
-from repo_helpers import answers, commit_all, git, run, run_json
+from repo_helpers import answers, commit_all, git, run, run_json, snapshot
 
 
 def test_update_three_services_then_a_conflicting_v3(tmp_path: Path) -> None:
