@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-from benchlib import BenchResult, Context, Figure, median, svcgen_cmd
+from benchlib import BenchResult, Context, Figure, median, svcgen_cmd, time_once
 
 #: issue 13: `svcgen --help` within 1.3x of `python -c "import typer"`
 TARGET_RATIO = 1.3
@@ -50,12 +49,7 @@ def bench_env() -> dict[str, str]:
 
 
 def _timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, check=False, env=ENV)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}")
-    return elapsed
+    return time_once(cmd, env=ENV)
 
 
 ENV = bench_env()

@@ -21,12 +21,11 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import BenchResult, Context, Figure, Unavailable
+from benchlib import BenchResult, Context, Figure, Unavailable, run_checked
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "template_postgres"))
@@ -62,17 +61,9 @@ def measure(quick: bool) -> tuple[dict[str, tuple[float, float, float]], list[fl
         )
         binary = Path(tmp) / "store.test"
         env = {**os.environ, "GOFLAGS": "-mod=readonly"}
-        build = subprocess.run(
-            ["go", "test", "-c", "-o", str(binary), "./internal/store/"],
-            cwd=svc,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=1800,
+        run_checked(
+            ["go", "test", "-c", "-o", str(binary), "./internal/store/"], svc, env, timeout=1800
         )
-        if build.returncode != 0:
-            raise RuntimeError(f"go test -c failed:\n{(build.stdout + build.stderr)[-3000:]}")
         cluster = Cluster()
         out: list[str] = []
         try:
@@ -82,26 +73,16 @@ def measure(quick: bool) -> tuple[dict[str, tuple[float, float, float]], list[fl
             for i in range(rounds):
                 order = [STORE, RAW] if i % 2 == 0 else [RAW, STORE]
                 for name in order:
-                    proc = subprocess.run(
+                    proc = run_checked(
                         [
                             str(binary),
-                            "-test.run",
-                            "^$",
-                            "-test.bench",
-                            f"^{name}$",
-                            "-test.benchmem",
-                            "-test.benchtime",
-                            benchtime,
+                            *("-test.run", "^$", "-test.bench", f"^{name}$", "-test.benchmem"),
+                            *("-test.benchtime", benchtime),
                         ],
-                        cwd=svc / "internal" / "store",
-                        env=env,
-                        capture_output=True,
-                        text=True,
-                        check=False,
+                        svc / "internal" / "store",
+                        env,
                         timeout=600,
                     )
-                    if proc.returncode != 0:
-                        raise RuntimeError(f"{name} failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
                     out.append(proc.stdout)
         finally:
             cluster.cleanup()

@@ -5,10 +5,17 @@ without --trust), median of N interleaved runs into fresh directories."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 
-from benchlib import TEMPLATE, BenchResult, Context, Figure, copier_cmd, median, svcgen_cmd
+from benchlib import (
+    TEMPLATE,
+    BenchResult,
+    Context,
+    Figure,
+    copier_cmd,
+    median,
+    svcgen_cmd,
+    time_once,
+)
 
 
 def run(ctx: Context) -> BenchResult:
@@ -20,7 +27,7 @@ def run(ctx: Context) -> BenchResult:
         dest = base / f"s{next(counter)}"
         dest.mkdir(parents=True)
         cmd = [*svcgen_cmd(), "new", "x", "--defaults", "--dest", str(dest)]
-        return _timed(cmd)
+        return time_once(cmd)
 
     def copier_once() -> float:
         dest = base / f"c{next(counter)}"
@@ -35,7 +42,7 @@ def run(ctx: Context) -> BenchResult:
             str(TEMPLATE),
             str(dest / "x"),
         ]
-        return _timed(cmd)
+        return time_once(cmd)
 
     if not ctx.quick:
         svcgen_once()  # warm-up: page cache, .pyc files
@@ -73,12 +80,3 @@ def run(ctx: Context) -> BenchResult:
     )
     shutil.rmtree(base, ignore_errors=True)
     return res
-
-
-def _timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}: {proc.stderr[-1500:]}")
-    return elapsed

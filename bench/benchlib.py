@@ -179,14 +179,21 @@ def time_command(
     for i in range(runs):
         if before is not None:
             before(i)
-        start = time.perf_counter()
-        proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, check=False)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            err = proc.stderr.decode(errors="replace")[-2000:]
-            raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{err}")
-        times.append(elapsed)
+        times.append(time_once(cmd, cwd, env))
     return times
+
+
+def time_once(
+    cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> float:
+    """Wall-clock seconds of one run of ``cmd``, which must exit 0."""
+    start = time.perf_counter()
+    proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{err}")
+    return elapsed
 
 
 def interleaved(
@@ -243,6 +250,16 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
     raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def redis_ping(port: int, timeout: float = 0.5) -> bool:
+    """True when a Redis on 127.0.0.1:port answers PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 class RedisServer:
     """A throw-away redis-server on a free loopback port (no persistence)."""
 
@@ -256,12 +273,7 @@ class RedisServer:
         return f"127.0.0.1:{self.port}"
 
     def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
+        return redis_ping(self.port)
 
     def start(self) -> RedisServer:
         exe = shutil.which("redis-server")

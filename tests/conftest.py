@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from repo_helpers import git
+
+if TYPE_CHECKING:
+    from service_helpers import RedisServer
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "go-service"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +28,14 @@ def template_git_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "v1")
     git(repo, "tag", "v1.0.0")
     return repo
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test alone on a free loopback port, killed at the end
+    (the test may kill and restart it)."""
+    from service_helpers import start_redis
+
+    srv = start_redis(tmp_path)
+    yield srv
+    srv.kill()

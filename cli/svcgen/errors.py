@@ -44,6 +44,14 @@ class Location:
         return text
 
 
+def invalid_yaml(path: Path, exc: BaseException) -> tuple[str, Location]:
+    """The problem and the place (line and column of its mark, when it has one) of
+    a PyYAML error in the file at path."""
+    mark = getattr(exc, "problem_mark", None)
+    where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+    return f"invalid YAML: {getattr(exc, 'problem', exc)}", where
+
+
 class SvcgenError(Exception):
     """Base of every error svcgen reports to the user."""
 

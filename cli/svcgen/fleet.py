@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from svcgen.errors import FleetFileError, Location
+from svcgen.errors import FleetFileError, Location, invalid_yaml
 
 DEFAULT_CONFIG_FILES = ("configs/config-production.yaml",)
 T = TypeVar("T")
@@ -80,9 +80,8 @@ def load_fleet(path: Path) -> Fleet:
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise FleetFileError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
+        problem, where = invalid_yaml(path, exc)
+        raise FleetFileError(problem, where=where) from exc
     if not isinstance(root, yaml.MappingNode):
         raise FleetFileError(
             "a fleet file must be a mapping with a 'services' list",

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from svcgen.errors import InputFileError, Location, UsageError
+from svcgen.errors import InputFileError, UsageError, invalid_yaml
 
 OWNERSHIP_FILE = ".svcgen.yml"
 
@@ -40,9 +40,8 @@ def _load(path: Path) -> tuple[object, list[str]]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise InputFileError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
+        problem, where = invalid_yaml(path, exc)
+        raise InputFileError(problem, where=where) from exc
     if data is None:
         return None, []
     if not isinstance(data, dict):

@@ -17,10 +17,10 @@ from svcgen.errors import (
     DestinationError,
     InputFileError,
     InvalidNameError,
-    Location,
     TemplateError,
     UnknownDataKeyError,
     UsageError,
+    invalid_yaml,
 )
 
 DNS1123_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -87,10 +87,9 @@ def load_data_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+        problem, where = invalid_yaml(path, exc)
         raise InputFileError(
-            f"invalid YAML: {getattr(exc, 'problem', exc)}",
+            problem,
             where=where,
             fix="write the answers as a YAML mapping, e.g. `http_port: 8080`",
         ) from exc

@@ -11,43 +11,23 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from svcgen.app import app
+from repo_helpers import (
+    commit_all,
+    copy_template,
+    git,
+    init_tagged,
+    tree_files,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "go-service"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "svcgen tests",
-    "GIT_AUTHOR_EMAIL": "tests@svcgen.invalid",
-    "GIT_COMMITTER_NAME": "svcgen tests",
-    "GIT_COMMITTER_EMAIL": "tests@svcgen.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(path: Path, message: str = "commit") -> None:
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "--no-verify", "-m", message)
 
 
 def make_template_repo(dest: Path) -> Path:
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    git(dest, "init", "-q", "-b", "main")
-    commit_all(dest, "v1")
-    git(dest, "tag", "v1.0.0")
-    return dest
+    """templates/go-service as a git repository tagged v1.0.0."""
+    return init_tagged(copy_template(dest))
 
 
 def fixture_repo(name: str, dest: Path) -> Path:
@@ -58,18 +38,9 @@ def fixture_repo(name: str, dest: Path) -> Path:
     return dest
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    """The svcgen CLI, in process: (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
 def snapshot(path: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(path).as_posix(): p.read_bytes()
-        for p in sorted(path.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(path).parts
-    }
+    """Every file of the work tree by content."""
+    return tree_files(path)
 
 
 def go_env() -> dict[str, str]:
@@ -114,12 +85,6 @@ def lint(service: Path) -> subprocess.CompletedProcess[str]:
     return tool([find_tool("golangci-lint"), "run", "--allow-serial-runners", "./..."], service)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serving(binary: Path, cwd: Path, env: dict[str, str], port: int) -> Iterator[str]:
     """Run a built service binary on 127.0.0.1:port until the block ends."""
@@ -159,14 +124,6 @@ def http_get(url: str) -> tuple[int, dict[str, str], bytes]:
             return res.status, dict(res.headers), res.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
-
-
-def answers(path: Path) -> dict[str, Any]:
-    import yaml
-
-    data = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
 
 
 def ownership(path: Path) -> list[str]:

@@ -7,17 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from adopt_helpers import GIT_ENV, make_template_repo
+from adopt_helpers import make_template_repo
+
+from repo_helpers import isolated_env
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A fixed git identity and a private svcgen cache, for this session only."""
-    cache = tmp_path_factory.mktemp("svcgen-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in GIT_ENV.items():
-            mp.setenv(key, value)
-        mp.setenv("SVCGEN_CACHE_DIR", str(cache))
+    with isolated_env(tmp_path_factory.mktemp("svcgen-cache")) as mp:
         mp.delenv("GOFLAGS", raising=False)
         yield
 

@@ -13,21 +13,19 @@ from pathlib import Path
 
 import pytest
 from adopt_helpers import (
-    answers,
-    commit_all,
     find_tool,
     fixture_repo,
-    free_port,
-    git,
     go,
     http_get,
     lint,
     ownership,
-    run,
     serving,
     snapshot,
     tool,
 )
+
+from repo_helpers import answers, commit_all, git, run
+from service_helpers import free_port
 
 pytestmark = pytest.mark.slow
 

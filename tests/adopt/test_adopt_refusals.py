@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from adopt_helpers import commit_all, fixture_repo, run, snapshot
+from adopt_helpers import fixture_repo, snapshot
+
+from repo_helpers import commit_all, run
 
 
 def status(repo: Path) -> str:
-    from adopt_helpers import git
+    from repo_helpers import git
 
     return git(repo, "status", "--porcelain", "--untracked-files=all")
 

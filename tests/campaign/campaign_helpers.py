@@ -9,14 +9,12 @@ repository makes the hook refuse the push.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
-
-from svcgen.app import app
+from repo_helpers import commit_all, git
+from repo_helpers import snapshot as repo_snapshot
 
 BRANCH = "svcgen/p0-3"
 SET = "middleware.ratelimit.fail_closed=true"
@@ -62,17 +60,6 @@ if [ -n "$create" ]; then
 fi
 exit 0
 """
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(path: Path, message: str = "commit") -> None:
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "--no-verify", "-m", message)
 
 
 def make_remote(path: Path) -> Path:
@@ -152,33 +139,12 @@ def write_fleet(path: Path, services: list[tuple[str, Path]]) -> Path:
 
 
 def snapshot(path: Path) -> dict[str, object]:
-    """Every work-tree file by content, HEAD, the current branch and git status."""
-    files = {
-        p.relative_to(path).as_posix(): p.read_bytes()
-        for p in sorted(path.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(path).parts
-    }
+    """repo_helpers.snapshot, plus the current branch and the stash."""
     return {
-        "files": files,
-        "head": git(path, "rev-parse", "HEAD"),
+        **repo_snapshot(path),
         "branch": git(path, "symbolic-ref", "--short", "HEAD"),
-        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
         "stash": git(path, "stash", "list"),
     }
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """The svcgen CLI, in-process: (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def run_json(*args: str) -> tuple[int, dict[str, Any]]:
-    code, out, err = run(*args, "--json")
-    try:
-        return code, json.loads(out)
-    except json.JSONDecodeError:
-        raise AssertionError(f"not JSON (exit {code}):\n{out}\n{err}") from None
 
 
 def items(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

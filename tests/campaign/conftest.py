@@ -9,13 +9,7 @@ from pathlib import Path
 
 import pytest
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "svcgen tests",
-    "GIT_AUTHOR_EMAIL": "tests@svcgen.invalid",
-    "GIT_COMMITTER_NAME": "svcgen tests",
-    "GIT_COMMITTER_EMAIL": "tests@svcgen.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+from repo_helpers import GIT_ENV
 
 
 @pytest.fixture(autouse=True)

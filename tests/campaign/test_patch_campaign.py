@@ -11,18 +11,17 @@ from campaign_helpers import (
     MR_OPTIONS,
     SET,
     TITLE,
-    git,
     items,
     make_remote,
     make_repo,
     move_base,
     pushes,
     remote_sha,
-    run,
-    run_json,
     snapshot,
     write_fleet,
 )
+
+from repo_helpers import git, run, run_json
 
 CAMPAIGN = ("--branch", BRANCH, "--push", "--merge-request", "--provider", "gitlab")
 

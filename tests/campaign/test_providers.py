@@ -14,16 +14,14 @@ from campaign_helpers import (
     MR_OPTIONS,
     SET,
     TITLE,
-    git,
     items,
     make_remote,
     make_repo,
     pushes,
-    run,
-    run_json,
     write_fleet,
 )
 
+from repo_helpers import git, run, run_json
 from svcgen.campaign import provider
 
 GH = """\

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campaign_helpers import (
-    commit_all,
-    git,
-    items,
-    make_remote,
-    pushes,
-    remote_sha,
-    run,
-    run_json,
-    snapshot,
-    write_fleet,
-)
+from campaign_helpers import items, make_remote, pushes, remote_sha, snapshot, write_fleet
+
+from repo_helpers import commit_all, git, run, run_json
 
 BRANCH = "svcgen/update-v2"
 TITLE = "svcgen update: tiny-template v1.0.0 → v2.0.0"

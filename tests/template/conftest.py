@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gosvc_helpers import find_golangci_lint, render
+from gosvc_helpers import render
+
+from service_helpers import find_golangci_lint
 
 
 @pytest.fixture(scope="module")

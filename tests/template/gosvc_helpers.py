@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from service_helpers import go_env
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
-GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 ALL_FEATURES = ["ratelimit", "auth", "tracing", "httpclient", "worker"]
 COVERAGE_MIN = 80.0
-
-
-def go_env() -> dict[str, str]:
-    """The environment of go commands: go.sum must be complete, never tidied."""
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env.pop("GOWORK", None)
-    return env
 
 
 def run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -48,19 +39,6 @@ def render(copie: Any, **answers: Any) -> Path:
     assert result.exit_code == 0
     assert result.project_dir is not None
     return Path(result.project_dir)
-
-
-def find_golangci_lint() -> str:
-    """The golangci-lint binary; a missing linter fails the test, never skips it."""
-    path = shutil.which("golangci-lint")
-    if path is None and GOLANGCI_LINT_FALLBACK.is_file():
-        path = str(GOLANGCI_LINT_FALLBACK)
-    if path is None:
-        pytest.fail(
-            "golangci-lint not found on PATH nor at /root/go/bin/golangci-lint; install it: "
-            "go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
-        )
-    return path
 
 
 _TOTAL = re.compile(r"^total:\s+\(statements\)\s+([\d.]+)%\s*$", re.M)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gosvc_helpers import ALL_FEATURES, COVERAGE_MIN, TEMPLATE_DIR, coverage_total, go_env, run
+from gosvc_helpers import ALL_FEATURES, COVERAGE_MIN, coverage_total, run
+
+from service_helpers import go_env, render_files, require_redis_server
 
 
 def test_answers_file_records_the_defaults(default_service: Path) -> None:
@@ -97,8 +99,7 @@ def test_go_test_race_and_coverage(default_service: Path, tmp_path: Path) -> Non
 
     The integration tests start their own redis-server (package redistest).
     """
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is required (apt-get install redis-server)")
+    require_redis_server()
     profile = tmp_path / "cover.out"
     proc = run(
         [
@@ -171,16 +172,6 @@ def test_lint_config_forbids_background_context_and_unbounded_reads(
 @pytest.mark.parametrize("features", [ALL_FEATURES, []], ids=["all-features", "no-features"])
 def test_builds_as_rendered_without_tasks(tmp_path: Path, features: list[str]) -> None:
     """Without --trust no task touches go.mod: the files as rendered must build."""
-    from copier import run_copy
-
-    run_copy(
-        str(TEMPLATE_DIR),
-        tmp_path,
-        data={"service_name": "demo", "features": features},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
+    render_files(tmp_path, {"service_name": "demo", "features": features})
     run(["go", "build", "./..."], tmp_path)
     run(["go", "vet", "./..."], tmp_path)

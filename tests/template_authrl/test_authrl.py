@@ -11,26 +11,32 @@ the rendered service must run against Redis here, not skip.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
+import functools
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+import service_helpers
+from service_helpers import (
+    RedisServer,
+    Response,
+    ServiceProcess,
+    build_service,
+    go_integration_tests,
+    hs256_jwt,
+    require_redis_server,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
@@ -47,50 +53,12 @@ pytestmark = pytest.mark.slow
 
 # --- helpers -----------------------------------------------------------------
 
-
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env.pop("GOWORK", None)
-    env.pop("REDIS_ADDR", None)  # the Go tests must start their own redis-server here
-    return env
-
-
-def redis_server_binary() -> str:
-    path = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(path).is_file():
-        pytest.fail("redis-server is required (apt-get install redis-server); it is not on PATH")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll cond; recovery and readiness are eventual, so poll, never sleep-and-assert."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+# The Go tests must start their own redis-server here.
+go_env = functools.partial(service_helpers.go_env, REDIS_ADDR=None)
 
 
 def jwt(claims: dict[str, Any], *, key: str = SECRET, alg: str = "HS256") -> str:
-    header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    signing_input = f"{header}.{payload}".encode()
-    if alg == "none":
-        return f"{header}.{payload}."
-    sig = hmac.new(key.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(sig)}"
+    return hs256_jwt(claims, key, alg)
 
 
 def claims(**over: Any) -> dict[str, Any]:
@@ -106,16 +74,6 @@ def claims(**over: Any) -> dict[str, Any]:
     return base
 
 
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 def http_get(url: str, token: str | None = None) -> Response:
     req = urllib.request.Request(url)
     if token is not None:
@@ -123,100 +81,18 @@ def http_get(url: str, token: str | None = None) -> Response:
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return Response(
-                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
+                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
             )
     except urllib.error.HTTPError as e:
-        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode())
+        return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
 
 
-class RedisServer:
-    """A redis-server on a fixed loopback port that the test can kill and restart."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
-        self.dir = tmp
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(f"redis-server on port {self.port}", self.ping)
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-            self.proc = None
-        assert not self.ping()
-
-
-class Service:
+class Service(ServiceProcess):
     """The built binary running with a config file, stopped with SIGTERM."""
 
     def __init__(self, binary: Path, workdir: Path, config: dict[str, Any], env: dict[str, str]):
-        self.port = free_port()
-        self.admin_port = free_port()
-        config["server"]["http"]["addr"] = f"127.0.0.1:{self.port}"
         config["server"]["http"]["shutdown_delay"] = "0s"
-        config["server"].setdefault("admin", {})["addr"] = f"127.0.0.1:{self.admin_port}"
-        self.conf = workdir / f"config-{self.port}.yaml"
-        self.conf.write_text(yaml.safe_dump(config))
-        self.log = workdir / f"service-{self.port}.log"
-        self.binary = binary
-        self.env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def admin_url(self) -> str:
-        """The admin listener: /healthz, /readyz, /metrics."""
-        return f"http://127.0.0.1:{self.admin_port}"
-
-    def start(self) -> None:
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(self.binary), "-conf", str(self.conf)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                pytest.fail(f"service exited {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                return http_get(self.admin_url + "/healthz").status == 200
-            except OSError:
-                return False
-
-        wait_until("the service to answer /healthz", up)
+        super().__init__(binary, workdir, config, env)
 
     def stop(self) -> None:
         if self.proc is None:
@@ -233,7 +109,7 @@ class Service:
 
     def metric(self, name: str, **labels: str) -> float:
         """The value of one sample of /metrics (0 when absent)."""
-        body = self.get("/metrics").body
+        body = self.get("/metrics").body.decode()
         want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
         pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(want)}\}} (\S+)$", re.M)
         m = pattern.search(body)
@@ -253,27 +129,7 @@ def project(copie_session: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def binary(project: Path) -> Path:
-    out = project / "bin" / SERVICE
-    proc = subprocess.run(
-        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
-        cwd=project,
-        env=go_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    srv = RedisServer(tmp_path)
-    srv.start()
-    yield srv
-    if srv.proc is not None:
-        srv.kill()
+    return build_service(project, SERVICE, go_env())
 
 
 def service_env(secret: str = SECRET, **over: str) -> dict[str, str]:
@@ -562,30 +418,8 @@ def test_failure_mode_local_overrides_fail_closed(
 
 
 def test_go_integration_tests_run_against_redis(project: Path) -> None:
-    redis_server_binary()
-    proc = subprocess.run(
-        [
-            "go",
-            "test",
-            "-race",
-            "-count=1",
-            "-tags",
-            "integration",
-            "-v",
-            "-run",
-            "Integration",
-            "./...",
-        ],
-        cwd=project,
-        env=go_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-20000:]
-    assert "--- SKIP" not in out, "integration tests skipped:\n" + out[-20000:]
+    require_redis_server()
+    out = go_integration_tests(project, go_env(), "./...")
     passed = set(re.findall(r"^\s*--- PASS: (TestIntegration\w+)", out, re.M))
     expected = {
         "TestIntegrationRedisLimitAndWindowReset",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from service_helpers import find_golangci_lint, render_files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
@@ -33,7 +34,6 @@ ALL_FEATURES: tuple[str, ...] = (
     "worker",
     "postgres",
 )
-GOLANGCI_LINT_FALLBACK = Path("/root/go/bin/golangci-lint")
 
 COMBINATIONS: list[tuple[str, ...]] = [
     tuple(f for f, on in zip(ALL_FEATURES, mask, strict=True) if on)
@@ -126,30 +126,7 @@ def run(cmd: list[str], cwd: Path, *, mod: str = "readonly", timeout: float = 12
 
 def render_plain(dest: Path, features: tuple[str, ...]) -> Path:
     """Render without tasks (no git init, no go mod download): the files only."""
-    from copier import run_copy
-
-    run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={"service_name": "demo", "features": list(features)},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
-    return dest
-
-
-def golangci_lint() -> str:
-    path = shutil.which("golangci-lint")
-    if path is None and GOLANGCI_LINT_FALLBACK.is_file():
-        path = str(GOLANGCI_LINT_FALLBACK)
-    if path is None:
-        pytest.fail(
-            "golangci-lint not found; install it: go install "
-            "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0"
-        )
-    return path
+    return render_files(dest, {"service_name": "demo", "features": list(features)})
 
 
 def config_keys(path: Path) -> set[str]:
@@ -200,7 +177,7 @@ def representative(request: pytest.FixtureRequest, copie_session: Any) -> tuple[
 @pytest.mark.slow
 def test_golangci_lint_clean(representative: tuple[Path, set[str]]) -> None:
     project, _ = representative
-    out = run([golangci_lint(), "run", "--allow-parallel-runners", "./..."], project)
+    out = run([find_golangci_lint(), "run", "--allow-parallel-runners", "./..."], project)
     assert "0 issues" in out, out
 
 

@@ -9,7 +9,7 @@ this issue changed run with the real toolchain; the topology tests carry the
 
 from __future__ import annotations
 
-import os
+import functools
 import re
 import shutil
 import subprocess
@@ -18,18 +18,15 @@ from typing import Any
 
 import pytest
 
+import service_helpers
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = ROOT / "templates" / "go-service"
 
 pytestmark = pytest.mark.slow
 
 
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env.pop("GOWORK", None)
-    env.pop("REDIS_ADDR", None)
-    return env
+go_env = functools.partial(service_helpers.go_env, REDIS_ADDR=None)
 
 
 @pytest.fixture(scope="module")

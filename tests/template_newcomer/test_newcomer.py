@@ -15,7 +15,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from service_helpers import free_port, redis_ping, require_redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "demo"
@@ -73,22 +74,6 @@ def make(
         timeout=timeout,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def redis_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def port_open(port: int) -> bool:
@@ -197,13 +182,6 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
     p.stop_all()
 
 
-def redis_server() -> str:
-    path = shutil.which("redis-server")
-    if path is None:
-        pytest.fail("redis-server is required (apt-get install redis-server)")
-    return path
-
-
 # --- what the newcomer reads ------------------------------------------------------------------
 
 
@@ -248,7 +226,7 @@ def dev_config_on(project: Path, dest: Path, http: int, admin: int, redis: int) 
 
 
 def test_redis_run_token_whoami(project: Path, tmp_path: Path, processes: Processes) -> None:
-    redis_server()
+    require_redis_server()
     redis_port, http, admin = free_port(), free_port(), free_port()
     redis = processes.start(["make", "redis", f"REDIS_PORT={redis_port}"], project, toolchain_env())
     wait_until("make redis to answer PING", lambda: redis_ping(redis_port), 30, redis)
@@ -373,7 +351,7 @@ PROBE = (
 
 
 def test_with_redis_starts_and_stops_a_throwaway_redis(project: Path) -> None:
-    redis_server()
+    require_redis_server()
     script = str(project / "scripts" / "with-redis.sh")
     env = toolchain_env()
     proc = subprocess.run(
@@ -427,7 +405,7 @@ def test_make_test_needs_no_redis_and_make_test_integration_reaches_80_percent(
     project: Path,
 ) -> None:
     """make test-integration against its own redis-server: unit + integration, coverage >= 80%."""
-    redis_server()
+    require_redis_server()
     makefile = (project / "Makefile").read_text()
     unit = re.search(r"^test:.*\n\t(.*)$", makefile, re.M)
     assert unit and "-tags" not in unit.group(1) and "with-redis" not in unit.group(1), makefile

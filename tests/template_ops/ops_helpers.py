@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIR = REPO_ROOT / "templates" / "go-service"
+from service_helpers import render_files
 
 ALL_FEATURES: tuple[str, ...] = ("ratelimit", "auth", "tracing", "httpclient", "worker", "postgres")
 
@@ -94,24 +93,13 @@ class Renderer:
         self._cache: dict[tuple[tuple[str, Any], ...], Path] = {}
 
     def __call__(self, **answers: Any) -> Path:
-        from copier import run_copy
-
         data: dict[str, Any] = {"service_name": "demo", **answers}
         if "features" in data:
             data["features"] = list(data["features"])
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in data.items()))
         if key not in self._cache:
             dst = self._base / f"r{len(self._cache)}" / str(data["service_name"])
-            run_copy(
-                str(TEMPLATE_DIR),
-                dst,
-                data=data,
-                defaults=True,
-                unsafe=True,
-                skip_tasks=True,
-                quiet=True,
-            )
-            self._cache[key] = dst
+            self._cache[key] = render_files(dst, data)
         return self._cache[key]
 
 

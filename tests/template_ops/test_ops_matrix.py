@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ops_helpers import ALL_FEATURES, TEMPLATE_DIR, find_tool, run_tool
+from ops_helpers import ALL_FEATURES, find_tool, run_tool
+
+from service_helpers import render_files
 
 COMBINATIONS = [
     tuple(f for f, on in zip(ALL_FEATURES, mask, strict=True) if on)
@@ -18,16 +20,9 @@ COMBINATIONS = [
 
 @pytest.mark.parametrize("features", COMBINATIONS, ids=lambda f: "+".join(f) or "none")
 def test_pack_is_valid_for_every_combination(tmp_path: Path, features: tuple[str, ...]) -> None:
-    from copier import run_copy
-
-    run_copy(
-        str(TEMPLATE_DIR),
+    render_files(
         tmp_path,
-        data={"service_name": "demo", "features": list(features)},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
+        {"service_name": "demo", "features": list(features)},
         exclude=["*", "!deploy", "!deploy/**"],
     )
     deploy = tmp_path / "deploy"

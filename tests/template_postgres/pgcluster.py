@@ -164,23 +164,17 @@ class Cluster:
         """Immediate shutdown (SIGQUIT): every backend is gone at once, like a crash."""
         self._signal(signal.SIGQUIT)
 
+    def psql_argv(self, db: str) -> list[str]:
+        """psql as the superuser on db, stopping at the first error."""
+        return [
+            str(self.bin / "psql"),
+            *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db),
+            *("-v", "ON_ERROR_STOP=1"),
+        ]
+
     def psql(self, sql: str, db: str = "postgres") -> str:
         r = subprocess.run(
-            [
-                str(self.bin / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-Atc",
-                sql,
-            ],
+            [*self.psql_argv(db), "-Atc", sql],
             check=True,
             capture_output=True,
             text=True,

@@ -12,6 +12,7 @@ no restart of the service).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,34 +21,24 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pgcluster import Cluster, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIR = ROOT / "templates" / "go-service"
+import service_helpers
+from service_helpers import build_service, go_integration_tests, render_files
+
 SERVICE = "demo"
 
 pytestmark = pytest.mark.slow
 
 
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env["GOTOOLCHAIN"] = "local"
-    env.pop("GOWORK", None)
-    return env
-
-
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
+go_env = functools.partial(service_helpers.go_env, GOTOOLCHAIN="local")
+# A restarted cluster and a blocked pool take longer than the default 20 s may allow.
+wait_until = functools.partial(service_helpers.wait_until, timeout=30.0)
 
 
 def http_get(url: str) -> tuple[int, str]:
@@ -71,33 +62,13 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from copier import run_copy
-
     dest = tmp_path_factory.mktemp("pgsvc") / SERVICE
-    run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={"service_name": SERVICE, "features": ["postgres"]},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
-    return dest
+    return render_files(dest, {"service_name": SERVICE, "features": ["postgres"]})
 
 
 @pytest.fixture(scope="module")
 def binary(project: Path) -> Path:
-    out = project / "bin" / SERVICE
-    subprocess.run(
-        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
-        cwd=project,
-        env=go_env(),
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-    return out
+    return build_service(project, SERVICE, go_env())
 
 
 def write_config(path: Path, port: int, health: dict[str, str] | None = None, **pg: Any) -> Path:
@@ -180,30 +151,8 @@ def test_migrate_command_up_down_status(binary: Path, cluster: Cluster, tmp_path
 
 def test_go_integration_tests_run_against_postgres(project: Path, cluster: Cluster) -> None:
     dsn = cluster.create_db("go_integration")
-    proc = subprocess.run(
-        [
-            "go",
-            "test",
-            "-race",
-            "-tags",
-            "integration",
-            "-count=1",
-            "-v",
-            "-run",
-            "Integration",
-            "./internal/store/",
-            f"./cmd/{SERVICE}/",
-        ],
-        cwd=project,
-        env={**go_env(), "TEST_DATABASE_URL": dsn},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-20000:]
-    assert "--- SKIP" not in out, out[-20000:]
+    env = {**go_env(), "TEST_DATABASE_URL": dsn}
+    out = go_integration_tests(project, env, "./internal/store/", f"./cmd/{SERVICE}/", timeout=900)
     for sub in (
         "migrations_up,_down,_up",
         "nil_filter",
@@ -222,20 +171,7 @@ class TableLock:
     def __init__(self, cluster: Cluster, db: str, table: str) -> None:
         self.cluster, self.db, self.table = cluster, db, table
         self.proc = subprocess.Popen(
-            [
-                str(cluster.bin / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(cluster.port),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-Aq",
-            ],
+            [*cluster.psql_argv(db), "-Aq"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIR = ROOT / "templates" / "go-service"
+from service_helpers import render_files
+
 POOL_METRICS = {
     "db_connections_open",
     "db_connections_in_use",
@@ -25,18 +25,7 @@ POOL_METRICS = {
 
 
 def render(dest: Path, features: list[str]) -> Path:
-    from copier import run_copy
-
-    run_copy(
-        str(TEMPLATE_DIR),
-        dest,
-        data={"service_name": "demo", "features": features},
-        defaults=True,
-        unsafe=True,
-        skip_tasks=True,
-        quiet=True,
-    )
-    return dest
+    return render_files(dest, {"service_name": "demo", "features": features})
 
 
 def promtool() -> str:

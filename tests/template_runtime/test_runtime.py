@@ -19,10 +19,8 @@ metrics, shedding, recovery, deadline, pre-auth limiter, auth, limiter).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
+import functools
 import http.client
 import json
 import os
@@ -35,12 +33,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+import service_helpers
+from service_helpers import (
+    RedisServer,
+    Response,
+    ServiceProcess,
+    build_service,
+    hs256_jwt,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "rtsvc"
@@ -90,54 +96,16 @@ func registerRuntimeTestRoutes(mux *http.ServeMux) {
 
 # --- helpers -----------------------------------------------------------------
 
-
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["GOFLAGS"] = "-mod=readonly"
-    env["CGO_ENABLED"] = "0"
-    env.pop("GOWORK", None)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until(what: str, cond: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+go_env = functools.partial(service_helpers.go_env, CGO_ENABLED="0")
 
 
 def jwt(claims: dict[str, Any], key: str = SECRET) -> str:
     """An HS256 JWT, minted with the standard library."""
-    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    payload = b64url(json.dumps(claims).encode())
-    sig = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(sig)}"
+    return hs256_jwt(claims, key)
 
 
 def token(user: str = "u-1") -> str:
     return jwt({"user_id": user, "role": "member", "exp": int(time.time()) + 3600})
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 def request(
@@ -155,47 +123,6 @@ def request(
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
     finally:
         conn.close()
-
-
-class RedisServer:
-    """A redis-server on a free loopback port, killable and restartable."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.dir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def addr(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            pytest.fail("redis-server is required (apt-get install redis-server)")
-        self.proc = subprocess.Popen(
-            [
-                *(exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "no", "--dir", str(self.dir)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(f"redis-server on {self.addr}", self.ping)
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-            self.proc = None
 
 
 def config(redis_addr: str, **http: Any) -> dict[str, Any]:
@@ -224,41 +151,12 @@ def config(redis_addr: str, **http: Any) -> dict[str, Any]:
     }
 
 
-class Service:
+class Service(ServiceProcess):
     """The built binary with one config; its stdout+stderr go to a log file."""
 
     def __init__(self, binary: Path, workdir: Path, cfg: dict[str, Any]) -> None:
-        self.port, self.admin_port = free_port(), free_port()
-        cfg["server"]["http"]["addr"] = f"127.0.0.1:{self.port}"
-        cfg["server"]["admin"]["addr"] = f"127.0.0.1:{self.admin_port}"
-        self.cfg = cfg
-        self.conf = workdir / f"config-{self.port}.yaml"
-        self.conf.write_text(yaml.safe_dump(cfg))
-        self.log = workdir / f"service-{self.port}.log"
-        self.binary = binary
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Service:
         env = {"PATH": os.environ.get("PATH", ""), "JWT_SECRET": SECRET}
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [str(self.binary), "-conf", str(self.conf)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                pytest.fail(f"service exited {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                return self.admin("/healthz").status == 200
-            except OSError:
-                return False
-
-        wait_until("the service to answer /healthz", up)
-        return self
+        super().__init__(binary, workdir, cfg, env)
 
     def get(self, path: str, tok: str | None = None, **headers: str) -> Response:
         if tok is not None:
@@ -324,26 +222,7 @@ def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert anchor in text, "api.Register changed shape; update the test's route hook"
     routes.write_text(text.replace(anchor, anchor + "\tregisterRuntimeTestRoutes(mux)\n"))
     (project / "internal" / "api" / "zz_runtimetest_routes.go").write_text(TEST_ROUTES)
-    out = project / "bin" / SERVICE
-    proc = subprocess.run(
-        ["go", "build", "-o", str(out), f"./cmd/{SERVICE}"],
-        cwd=project,
-        env=go_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    srv = RedisServer(tmp_path)
-    srv.start()
-    yield srv
-    srv.kill()
+    return build_service(project, SERVICE, go_env())
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from update_helpers import commit_all, git
+from repo_helpers import commit_all, git
 
 COPIER_YML = """\
 _subdirectory: template

@@ -17,7 +17,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from update_helpers import BLOCK, ROOT, answers, commit_all, edit, git
+from update_helpers import BLOCK, edit
+
+from repo_helpers import ROOT, answers, commit_all, git
 
 SOURCES = ("pyproject.toml", "hatch_build.py", "README.md", "cli", "templates")
 OFFLINE = {

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from update_helpers import (
-    answers,
-    commit_all,
-    copy_service,
-    edit,
-    git,
-    run,
-    run_json,
-)
+from update_helpers import copy_service, edit
+
+from repo_helpers import answers, commit_all, git, run, run_json
 
 
 def write_fleet(path: Path, services: list[Path]) -> Path:

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from update_helpers import git
 
+from repo_helpers import git
 from svcgen.errors import VcsError
 from svcgen.updating.history import build_bundle, record_release
 

@@ -7,23 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from update_helpers import ROOT, commit_all, git, new_service, snapshot
+from update_helpers import new_service, tiny_template
+
+from repo_helpers import ROOT, commit_all, git, snapshot
 
 
 def killing_template(repo: Path, kill: str = "kill -TERM $PPID") -> Path:
     """v1.0.0, then v2.0.0 whose task (run only with --trust, after the files are
     written) sends SIGTERM to svcgen itself."""
-    (repo / "template").mkdir(parents=True)
-    (repo / "copier.yml").write_text(
-        "_subdirectory: template\nservice_name:\n  type: str\n", encoding="utf-8"
-    )
-    (repo / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml -}}\n", encoding="utf-8"
-    )
-    (repo / "template" / "README.md.jinja").write_text("# {{ service_name }}\n")
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "v1")
-    git(repo, "tag", "v1.0.0")
+    tiny_template(repo, "_subdirectory: template\nservice_name:\n  type: str\n")
     with (repo / "copier.yml").open("a", encoding="utf-8") as fh:
         fh.write(f"_tasks:\n  - '{kill}; sleep 10'\n")
     (repo / "template" / "README.md.jinja").write_text("# {{ service_name }} v2\n")

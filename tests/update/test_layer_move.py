@@ -16,8 +16,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from update_helpers import ROOT, TEMPLATE, answers, commit_all, edit, git, run
+from update_helpers import edit
 
+from repo_helpers import ROOT, TEMPLATE, answers, commit_all, git, run
 from svcgen.updating.history import build_bundle
 
 HISTORY = ROOT / "templates" / "history" / "go-service.bundle"

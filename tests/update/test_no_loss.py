@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from synth import make_synth_template, release_rename_and_delete, tree
-from update_helpers import commit_all, copy_service, edit, git, new_service, run, run_json, snapshot
+from update_helpers import copy_service, edit, new_service
+
+from repo_helpers import commit_all, git, run, run_json, snapshot
 
 OWNER_COMMENT = "// owner: keep this comment"
 

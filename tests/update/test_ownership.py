@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from synth import ROUTES, make_synth_template, release_makefile, release_routes
-from update_helpers import commit_all, copy_service, edit, new_service, run, run_json, snapshot
+from update_helpers import copy_service, edit, new_service
+
+from repo_helpers import commit_all, run, run_json, snapshot
 
 
 @pytest.fixture(scope="module")

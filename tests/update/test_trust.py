@@ -4,34 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from update_helpers import commit_all, copy_service, git, new_service, run
+from update_helpers import copy_service, new_service, tiny_template
+
+from repo_helpers import commit_all, git, run
 
 
-def tiny_template(repo: Path, log: Path) -> Path:
+def logging_template(repo: Path, log: Path) -> Path:
     """A template whose task and migration append a line to ``log`` wherever they run."""
-    (repo / "template").mkdir(parents=True)
-    (repo / "copier.yml").write_text(
+    return tiny_template(
+        repo,
         "_subdirectory: template\n"
         "service_name:\n  type: str\n"
         "_tasks:\n"
         f"  - 'echo \"task {{{{ _copier_operation }}}} $PWD\" >> {log}'\n"
         "_migrations:\n"
         f"  - 'echo \"migration $PWD\" >> {log}'\n",
-        encoding="utf-8",
     )
-    (repo / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml -}}\n", encoding="utf-8"
-    )
-    (repo / "template" / "README.md.jinja").write_text("# {{ service_name }}\n")
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "v1")
-    git(repo, "tag", "v1.0.0")
-    return repo
 
 
 def test_tasks_and_migrations_run_only_with_trust_and_once(tmp_path: Path) -> None:
     log = tmp_path / "ran.log"
-    repo = tiny_template(tmp_path / "template", log)
+    repo = logging_template(tmp_path / "template", log)
     svc = new_service(repo, "tiny", tmp_path / "svc")  # without --trust: no task
     assert not log.exists()
     (repo / "template" / "NEWS.md").write_text("v2\n")

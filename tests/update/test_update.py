@@ -7,19 +7,15 @@ from pathlib import Path
 import pytest
 from update_helpers import (
     MAKEFILE,
-    answers,
-    commit_all,
     copy_service,
     edit,
-    git,
     make_template_repo,
     new_service,
     release_v2,
     release_v3,
-    run,
-    run_json,
-    snapshot,
 )
+
+from repo_helpers import answers, commit_all, git, run, run_json, snapshot
 
 
 def test_update_three_services_then_a_conflicting_v3(tmp_path: Path) -> None:

@@ -8,17 +8,17 @@ content, which keeps them independent of the Go code.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from pathlib import Path
 
-from typer.testing import CliRunner
+from repo_helpers import (
+    commit_all,
+    copy_template,
+    git,
+    init_tagged,
+    run,
+)
 
-from svcgen.app import app
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "templates" / "go-service"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MAKEFILE = "template/Makefile.jinja"
 
@@ -36,26 +36,6 @@ UPDATE_TEST_C := 1
 # --- end of block ---
 """
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "svcgen tests",
-    "GIT_AUTHOR_EMAIL": "tests@svcgen.invalid",
-    "GIT_COMMITTER_NAME": "svcgen tests",
-    "GIT_COMMITTER_EMAIL": "tests@svcgen.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(path: Path, message: str = "commit") -> None:
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "--no-verify", "-m", message)
-
-
 # What a trimmed copy of the template keeps (see make_template_repo).
 SMALL_TEMPLATE = ("Makefile.jinja", "go.mod.jinja", "{{_copier_conf.answers_file}}.jinja")
 
@@ -66,7 +46,7 @@ def make_template_repo(dest: Path, small: bool = False) -> Path:
     ``small`` keeps only copier.yml, the Makefile, go.mod and the answers
     file: what the fleet-size tests need, at a fraction of the render time.
     """
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_template(dest)
     if small:
         for entry in (dest / "template").iterdir():
             if entry.name not in SMALL_TEMPLATE:
@@ -75,10 +55,19 @@ def make_template_repo(dest: Path, small: bool = False) -> Path:
     makefile.parent.mkdir(parents=True, exist_ok=True)
     with makefile.open("a", encoding="utf-8") as fh:
         fh.write(BLOCK)
-    git(dest, "init", "-q", "-b", "main")
-    commit_all(dest, "v1")
-    git(dest, "tag", "v1.0.0")
-    return dest
+    return init_tagged(dest)
+
+
+def tiny_template(repo: Path, copier_yml: str) -> Path:
+    """A template of only copier.yml (``copier_yml``: a service_name question and
+    whatever the test needs), the answers file and a README, tagged v1.0.0."""
+    (repo / "template").mkdir(parents=True)
+    (repo / "copier.yml").write_text(copier_yml, encoding="utf-8")
+    (repo / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml -}}\n", encoding="utf-8"
+    )
+    (repo / "template" / "README.md.jinja").write_text("# {{ service_name }}\n")
+    return init_tagged(repo)
 
 
 def release_v2(repo: Path, tag: str = "v2.0.0") -> None:
@@ -102,20 +91,6 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    """Run the svcgen CLI in-process; (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def run_json(*args: str) -> tuple[int, dict[str, object]]:
-    code, out, err = run(*args, "--json")
-    try:
-        return code, json.loads(out)
-    except json.JSONDecodeError:
-        raise AssertionError(f"not JSON (exit {code}):\n{out}\n{err}") from None
-
-
 def new_service(template: Path, name: str, dest: Path, ref: str = "v1.0.0") -> Path:
     code, out, err = run(
         "new",
@@ -133,31 +108,6 @@ def new_service(template: Path, name: str, dest: Path, ref: str = "v1.0.0") -> P
     git(path, "init", "-q", "-b", "main")
     commit_all(path, "rendered")
     return path
-
-
-def snapshot(path: Path) -> dict[str, object]:
-    """Every file of the work tree by content, plus HEAD and git status.
-
-    (.git itself is left out: `git status` may refresh the index's stat data.)
-    """
-    files = {
-        p.relative_to(path).as_posix(): p.read_bytes()
-        for p in sorted(path.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(path).parts
-    }
-    return {
-        "files": files,
-        "head": git(path, "rev-parse", "HEAD"),
-        "status": git(path, "status", "--porcelain", "--untracked-files=all"),
-    }
-
-
-def answers(path: Path) -> dict[str, object]:
-    import yaml
-
-    data = yaml.safe_load((path / ".copier-answers.yml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
 
 
 def copy_service(base: Path, dest: Path) -> Path:

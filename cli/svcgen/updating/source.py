@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from svcgen import __version__, vcs
-from svcgen.errors import InputFileError, Location, TemplateError
+from svcgen.errors import InputFileError, TemplateError, invalid_yaml
 
 STABLE_PREFIX = "svcgen:"
 ANSWERS_FILE = ".copier-answers.yml"
@@ -85,9 +85,8 @@ def read_answers(project: Path) -> Answers:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise InputFileError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
+        problem, where = invalid_yaml(path, exc)
+        raise InputFileError(problem, where=where) from exc
     if not isinstance(data, dict):
         raise InputFileError("must be a mapping of answers", where=path)
     src, commit = data.get("_src_path"), data.get("_commit")

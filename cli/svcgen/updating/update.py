@@ -529,16 +529,8 @@ def _run(
     scratch = Path(tempfile.mkdtemp(prefix="svcgen-render-"))
     log: list[str] = []
     try:
-        common: dict[str, Any] = dict(
-            defaults=True,
-            overwrite=True,
-            quiet=True,
-            skip_tasks=True,
-            svcgen_project=path,
-            svcgen_trust=opts.trust,
-            svcgen_run_tasks=False,
-            svcgen_share_templates=True,
-        )
+        common = _worker_options(path, opts, run_tasks=False)
+        common["skip_tasks"] = True
         old_data = _user_answers(answers.data)
         with _as_update(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -583,9 +575,10 @@ def _run(
             if opts.dry_run or opts.want_patch:
                 result.diff = planning.plan_patch(plan, path)
             if opts.dry_run:
-                _tasks(
-                    worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, run=False
+                dry = _project_worker(
+                    worker_cls, path, new_source, new_recorded, ref, new_data, opts, log, False
                 )
+                _report_tasks(dry)
             else:
                 _apply(worker_cls, path, plan, new_source, new_recorded, ref, new_data, opts, log)
     finally:
@@ -651,18 +644,9 @@ def _apply(
         raise
 
 
-def _tasks(
-    worker_cls: Any,
-    path: Path,
-    source: str,
-    recorded: str,
-    ref: str,
-    data: dict[str, Any],
-    opts: UpdateOptions,
-    log: list[str],
-    run: bool,
-) -> None:
-    project = _project_worker(worker_cls, path, source, recorded, ref, data, opts, log, run)
+def _report_tasks(project: Any) -> None:
+    """A dry run: a worker made with run=False reports each due migration and task as
+    skipped instead of running it."""
     if project is None:
         return
     before, after = _migrations(project)
@@ -687,20 +671,27 @@ def _project_worker(
         dst_path=path,
         vcs_ref=ref,
         data=data,
-        defaults=True,
-        overwrite=True,
-        quiet=True,
-        svcgen_project=path,
-        svcgen_trust=opts.trust,
-        svcgen_run_tasks=run,
         svcgen_sources={recorded: source},
         svcgen_log=log,
-        svcgen_share_templates=True,
+        **_worker_options(path, opts, run_tasks=run),
     )
     if not worker.template.tasks and not worker.template.config_data.get("migrations"):
         return None
     worker._ask()
     return worker
+
+
+def _worker_options(path: Path, opts: UpdateOptions, *, run_tasks: bool) -> dict[str, Any]:
+    """What every worker of an update of the service at path is made with."""
+    return dict(
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        svcgen_project=path,
+        svcgen_trust=opts.trust,
+        svcgen_run_tasks=run_tasks,
+        svcgen_share_templates=True,
+    )
 
 
 def _migrations(worker: Any) -> tuple[list[Any], list[Any]]:
