@@ -131,11 +131,16 @@ def _plan_chunk(
     stage: bool,
     strict_paths: bool,
 ) -> list[FileResult]:
-    """Plan ``paths``; with ``stage``, also fsync their staged files here (in a
-    planning process, these waits overlap the other processes' planning)."""
-    results = [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
-    if stage:
-        writer.sync_staged(results)
+    """Plan ``paths``; with ``stage``, their staged files are fsynced here, in a
+    thread, while the next ones are planned."""
+    if not stage:
+        return [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
+    results = []
+    with writer.Syncer() as syncer:
+        for p in paths:
+            r = plan_one(p, ops, only_existing, want_diff, stage, strict_paths)
+            syncer.add(r)
+            results.append(r)
     return results
 
 

@@ -8,7 +8,7 @@
    A file with more than one hard link, a mount point (a bind-mounted file), a
    file whose owner this user cannot give to a new file, or one in a directory
    that cannot take a new file, is written in place instead.
-3. **Sync** (:func:`sync_staged`): the staged files are fsynced (only those),
+3. **Sync** (:class:`Syncer`): the staged files are fsynced (only those),
    by the process that planned them, so that the waits overlap other files'
    planning; a file whose temporary file cannot be synced is an error.
 4. **Commit** (:func:`commit`): any staged file not yet synced is, then
@@ -272,22 +272,40 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def sync_staged(results: list[FileResult]) -> None:
-    """fsync the temporary files staged for ``results`` (in threads: an fsync
-    mostly waits on the disk). One that fails makes its file an error, so that
-    nothing is written."""
+class Syncer:
+    """fsyncs staged temporary files in one background thread, in the order they
+    are added, while the caller goes on planning (an fsync mostly waits on the
+    disk). A file whose temporary file cannot be synced becomes an error, so
+    that nothing is written. Leaving the ``with`` block waits for every fsync."""
 
-    def one(r: FileResult) -> None:
-        assert r.staged is not None
-        try:
-            _fsync_path(r.staged[0])
-        except OSError as exc:
-            r.status, r.exit_code = "error", 2
-            r.detail = f"{r.path}: cannot write: {exc.strerror}"
-        else:
-            r.synced = True
+    def __init__(self) -> None:
+        import queue
 
-    _each_in_threads(one, [r for r in results if r.staged is not None and not r.synced])
+        self._todo: queue.SimpleQueue[FileResult | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def add(self, r: FileResult) -> None:
+        if r.staged is not None and not r.synced:
+            self._todo.put(r)
+
+    def _run(self) -> None:
+        while (r := self._todo.get()) is not None:
+            assert r.staged is not None
+            try:
+                _fsync_path(r.staged[0])
+            except OSError as exc:
+                r.status, r.exit_code = "error", 2
+                r.detail = f"{r.path}: cannot write: {exc.strerror}"
+            else:
+                r.synced = True
+
+    def __enter__(self) -> Syncer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._todo.put(None)
+        self._thread.join()
 
 
 def discard(results: list[FileResult]) -> None:
@@ -331,7 +349,8 @@ def commit(changed: list[FileResult]) -> None:
     written: list[FileResult] = []
     with _signals_held() as pending:
         try:
-            _each_in_threads(unchanged_since_read, changed)
+            for r in changed:  # a stat each: faster here than in threads
+                unchanged_since_read(r)
             unsynced = [r.staged[0] for r in changed if r.staged is not None and not r.synced]
             _each_in_threads(_fsync_path, unsynced)
             _write_files(changed, written, pending)
