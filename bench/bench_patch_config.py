@@ -196,6 +196,7 @@ def measure(root: Path, n: int, repeat: int, yq: str | None) -> dict[str, float 
     row: dict[str, float | int] = {"files": n}
     for key, values in runs.items():
         row[f"{key}_s"] = round(statistics.median(values), 4)
+        row[f"{key}_runs"] = [round(v, 4) for v in values]  # type: ignore[assignment]
     row["naive_ms_per_file"] = round(1000 * float(row["naive_s"]) / n, 3)
     row["speedup"] = round(float(row["naive_s"]) / float(row["svcgen_s"]), 2)
     row["speedup_jobs1"] = round(float(row["naive_s"]) / float(row["svcgen_jobs1_s"]), 2)

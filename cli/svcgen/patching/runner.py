@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,17 +131,7 @@ def _plan_chunk(
     stage: bool,
     strict_paths: bool,
 ) -> list[FileResult]:
-    """Plan ``paths``; with ``stage``, their staged files are fsynced here, in a
-    thread, while the next ones are planned."""
-    if not stage:
-        return [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
-    results = []
-    with writer.Syncer() as syncer:
-        for p in paths:
-            r = plan_one(p, ops, only_existing, want_diff, stage, strict_paths)
-            syncer.add(r)
-            results.append(r)
-    return results
+    return [plan_one(p, ops, only_existing, want_diff, stage, strict_paths) for p in paths]
 
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
@@ -156,30 +146,35 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
 
 
 def plan(files: list[str], ops: list[Op], opts: Options, stage: bool = False) -> list[FileResult]:
+    """Plan ``files``; with ``stage``, also preflight and stage the changed ones,
+    and fsync their temporary files in a thread of this process as their plans
+    come in (planning never waits for the disk)."""
     # --jobs is the most processes used. Starting one costs about as much as
     # patching a few dozen files, so small runs stay in this process.
     most = opts.jobs if opts.jobs > 0 else (os.cpu_count() or 1)
     jobs = min(most, max(1, len(files) // FILES_PER_PROCESS))
-    if jobs <= 1:
-        return _plan_chunk(files, ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = -(-len(files) // (jobs * 16))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    args = (ops, opts.only_existing, opts.want_diff, stage, opts.strict_paths)
     results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts) as pool:
-        n = len(chunks)
-        parts = pool.map(
-            _plan_chunk,
-            chunks,
-            [ops] * n,
-            [opts.only_existing] * n,
-            [opts.want_diff] * n,
-            [stage] * n,
-            [opts.strict_paths] * n,
-        )
+    with contextlib.ExitStack() as stack:
+        syncer = stack.enter_context(writer.Syncer()) if stage else None
+        parts: Iterable[list[FileResult]]
+        if jobs <= 1:
+            parts = ([plan_one(f, *args)] for f in files)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            # small chunks, so that plans (and their fsyncs here) start coming early
+            size = -(-len(files) // (jobs * 16))
+            chunks = [files[i : i + size] for i in range(0, len(files), size)]
+            pool = stack.enter_context(
+                ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+            )
+            parts = pool.map(_plan_chunk, chunks, *([arg] * len(chunks) for arg in args))
         for part in parts:
             results.extend(part)
+            if syncer is not None:
+                for r in part:
+                    syncer.add(r)
     return results
 
 
