@@ -8,9 +8,9 @@
    A file with more than one hard link, a mount point (a bind-mounted file), a
    file whose owner this user cannot give to a new file, or one in a directory
    that cannot take a new file, is written in place instead.
-3. **Sync** (:class:`Syncer`): the staged files are fsynced (only those),
-   by the process that planned them, so that the waits overlap other files'
-   planning; a file whose temporary file cannot be synced is an error.
+3. **Sync** (:class:`Syncer`): the staged files are fsynced (only those), in
+   a thread, as their plans come in, so that the waits overlap the planning;
+   a file whose temporary file cannot be synced is an error.
 4. **Commit** (:func:`commit`): any staged file not yet synced is, then
    the originals are replaced or overwritten one by one, then the directories
    of replaced files are fsynced. SIGINT, SIGTERM and SIGHUP are held during
