@@ -143,6 +143,10 @@ def test_any_other_exception_is_exit_3_with_a_log(tmp_path: Path, cache: Path) -
     assert "RuntimeError: boom: the core failed" in text
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for_files(path: Path, proc: subprocess.Popen[str], at_least: int) -> int:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -173,6 +177,9 @@ def test_interrupt_partway_leaves_destination_as_before(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a shell starts background jobs (this suite, when
+        # run with `&`) with SIGINT ignored, and a child inherits that
+        preexec_fn=_default_sigint,  # noqa: PLW1509 (only a signal() call before exec)
     )
     try:
         written = _wait_for_files(target, proc, at_least=5)
